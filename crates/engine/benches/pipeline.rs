@@ -1,0 +1,9 @@
+//! Criterion benchmarks of the pipeline stages (filled in with the stages).
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn placeholder(c: &mut Criterion) {
+    c.bench_function("noop", |b| b.iter(|| 1 + 1));
+}
+
+criterion_group!(benches, placeholder);
+criterion_main!(benches);

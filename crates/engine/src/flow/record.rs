@@ -1,0 +1,150 @@
+//! The finished-connection record: one line of Zeek's conn.log.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::decode::MacAddr;
+use crate::time::{Duration, Timestamp};
+
+/// Transport protocol of a connection, as Zeek names it in `proto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+    Icmp,
+    /// Any other IP protocol (Zeek logs these as `unknown_transport`).
+    #[serde(rename = "unknown_transport")]
+    Other,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Other => "unknown_transport",
+        }
+    }
+}
+
+/// Zeek's `conn_state`, with names that say what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnState {
+    /// S0: connection attempt seen, no reply.
+    AttemptNoReply,
+    /// S1: established, not terminated.
+    EstablishedOpen,
+    /// SF: normal establishment and termination.
+    Finished,
+    /// REJ: connection attempt rejected.
+    Rejected,
+    /// S2: established, originator closed, nothing from responder after.
+    OrigClosedNoReply,
+    /// S3: established, responder closed, nothing from originator after.
+    RespClosedNoReply,
+    /// RSTO: established, originator aborted with RST.
+    OrigReset,
+    /// RSTR: responder sent a RST.
+    RespReset,
+    /// RSTOS0: originator sent SYN then RST; no SYN-ACK seen.
+    OrigSynThenReset,
+    /// RSTRH: responder sent SYN-ACK then RST; no SYN from originator seen.
+    RespSynAckThenReset,
+    /// SH: originator sent SYN then FIN; no SYN-ACK seen (half-open).
+    OrigSynThenFin,
+    /// SHR: responder sent SYN-ACK then FIN; no SYN from originator seen.
+    RespSynAckThenFin,
+    /// OTH: no SYN seen, midstream traffic.
+    Other,
+}
+
+impl ConnState {
+    /// Zeek's short code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ConnState::AttemptNoReply => "S0",
+            ConnState::EstablishedOpen => "S1",
+            ConnState::Finished => "SF",
+            ConnState::Rejected => "REJ",
+            ConnState::OrigClosedNoReply => "S2",
+            ConnState::RespClosedNoReply => "S3",
+            ConnState::OrigReset => "RSTO",
+            ConnState::RespReset => "RSTR",
+            ConnState::OrigSynThenReset => "RSTOS0",
+            ConnState::RespSynAckThenReset => "RSTRH",
+            ConnState::OrigSynThenFin => "SH",
+            ConnState::RespSynAckThenFin => "SHR",
+            ConnState::Other => "OTH",
+        }
+    }
+}
+
+impl Serialize for ConnState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// Why a connection record was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// Both sides closed (FIN/RST) and the close delay passed.
+    Closed,
+    /// No packet within the protocol's inactivity timeout.
+    InactivityTimeout,
+    /// The flow table was full and this was the flow closest to expiry.
+    Evicted,
+    /// End of input.
+    EndOfInput,
+}
+
+/// One connection as Zeek's conn.log describes it. Optional fields are `None`
+/// where Zeek would print `-`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnRecord {
+    /// Time of the first packet.
+    pub ts: Timestamp,
+    /// Deterministic unique id (`C` + base62), stable for a given capture.
+    pub uid: String,
+    pub orig_h: IpAddr,
+    /// Originator port (ICMP: the message type).
+    pub orig_p: u16,
+    pub resp_h: IpAddr,
+    /// Responder port (ICMP: the counterpart type / code as Zeek does).
+    pub resp_p: u16,
+    pub proto: Proto,
+    /// Application protocols recognised on the connection (filled by analyzers).
+    pub service: Vec<&'static str>,
+    /// Last packet time minus first; `None` when zero, like Zeek.
+    pub duration: Option<Duration>,
+    /// Payload bytes sent by the originator (TCP: from sequence numbers).
+    pub orig_bytes: Option<u64>,
+    pub resp_bytes: Option<u64>,
+    pub conn_state: ConnState,
+    pub local_orig: Option<bool>,
+    pub local_resp: Option<bool>,
+    /// Bytes missing from content gaps (TCP).
+    pub missed_bytes: u64,
+    /// Zeek history letters (originator upper case, responder lower case).
+    pub history: String,
+    pub orig_pkts: u64,
+    /// IP-level bytes (IP header length fields) from the originator.
+    pub orig_ip_bytes: u64,
+    pub resp_pkts: u64,
+    pub resp_ip_bytes: u64,
+    /// gatewatch extension: frame bytes on the wire from the originator.
+    pub orig_l2_bytes: u64,
+    /// gatewatch extension: frame bytes on the wire from the responder.
+    pub resp_l2_bytes: u64,
+    /// MAC of the originator as seen on the first packet (Zeek mac-logging).
+    pub orig_l2_addr: Option<MacAddr>,
+    pub resp_l2_addr: Option<MacAddr>,
+    /// Outer and inner VLAN (Zeek vlan-logging).
+    pub vlan: Option<u16>,
+    pub inner_vlan: Option<u16>,
+    /// Why the record was written (not a Zeek field).
+    pub close_reason: CloseReason,
+}

@@ -1,0 +1,3 @@
+//! Wires the stages: capture reader → decoder → flow table → sinks.
+//!
+//! OWNER NOTE: filled in once source, decode and flow land.
