@@ -1,4 +1,50 @@
-//! The `gatewatch` binary: command line, capture files, output writers.
-fn main() {
-    println!("gatewatch (skeleton)");
+//! The `gatewatch` binary: parses the command line, runs one subcommand, maps
+//! the outcome to an exit code (0 ok, 1 a check ran and failed, 2 bad input or
+//! usage). Results go to stdout, logs and progress to stderr.
+
+mod capture;
+mod cli;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
+    let result = match cli.command {
+        Command::Flows(args) => cli::flows::run(args, cli.quiet),
+        Command::Stats(args) => cli::stats::run(args, cli.quiet),
+        Command::Bench(args) => cli::bench::run(args),
+        Command::Simulate(args) => cli::simulate::run(args),
+        Command::Demo(args) => cli::demo::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        // Every error that reaches here is about the input or the command line
+        // (unreadable file, bad flag, unwritable output): exit code 2.
+        Err(err) => {
+            eprintln!("gatewatch: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GATEWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

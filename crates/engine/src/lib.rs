@@ -9,9 +9,11 @@
 pub mod counters;
 pub mod decode;
 pub mod flow;
+pub mod net;
 pub mod pipeline;
 pub mod sink;
 pub mod source;
+pub mod stats;
 pub mod time;
 
 pub use counters::Counters;

@@ -1,0 +1,253 @@
+//! `gatewatch bench FILE`: packets/s and Mbit/s per pipeline stage on one
+//! thread, and `--flow-memory N`: resident memory of N concurrent flows.
+//!
+//! The capture is loaded into memory first, so the figures are CPU cost
+//! (as with a file in the page cache, minus the read syscalls). Each stage is
+//! repeated until `--min-seconds` have passed; the best pass is reported
+//! together with the median.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use gatewatch_engine::decode::Decoder;
+use gatewatch_engine::flow::{FlowConfig, FlowTable};
+use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
+use gatewatch_engine::sink::CountingSink;
+use gatewatch_engine::source::{CaptureReader, LinkType, RawPacket};
+use gatewatch_engine::Timestamp;
+use serde_json::json;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Capture file to measure on (loaded into memory first).
+    pub file: Option<PathBuf>,
+    /// Keep repeating each stage until this many seconds have passed.
+    #[arg(long, default_value_t = 3.0)]
+    pub min_seconds: f64,
+    /// Instead of a file: create N concurrent UDP flows and report memory per flow.
+    #[arg(long, value_name = "N")]
+    pub flow_memory: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One stage's measurement.
+struct StageResult {
+    stage: &'static str,
+    packets: u64,
+    wire_bytes: u64,
+    best_s: f64,
+    median_s: f64,
+}
+
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    if let Some(n) = args.flow_memory {
+        return flow_memory(n, args.json);
+    }
+    let Some(path) = args.file.as_ref() else {
+        anyhow::bail!("give a capture FILE to measure, or --flow-memory N");
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    // Validate once, so a bad file is reported before any timing.
+    CaptureReader::new(bytes.as_slice()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+
+    let stages = [
+        measure("read", &bytes, args.min_seconds, |data| {
+            let mut r = CaptureReader::new(data).ok()?;
+            let (mut n, mut b) = (0u64, 0u64);
+            while let Ok(Some(p)) = r.next_packet() {
+                n += 1;
+                b += u64::from(p.orig_len);
+            }
+            Some((n, b))
+        }),
+        measure("read+decode", &bytes, args.min_seconds, |data| {
+            let mut r = CaptureReader::new(data).ok()?;
+            let mut d = Decoder::new();
+            let (mut n, mut b) = (0u64, 0u64);
+            while let Ok(Some(p)) = r.next_packet() {
+                let pkt = d.decode(&p);
+                n += 1;
+                b += u64::from(pkt.wire_len);
+            }
+            Some((n, b))
+        }),
+        measure("read+decode+flows", &bytes, args.min_seconds, |data| {
+            let mut r = CaptureReader::new(data).ok()?;
+            let mut pipe = Pipeline::new(PipelineConfig::default());
+            let mut sink = CountingSink::default();
+            let (mut n, mut b) = (0u64, 0u64);
+            while let Ok(Some(p)) = r.next_packet() {
+                n += 1;
+                b += u64::from(p.orig_len);
+                pipe.process(&p, &mut sink);
+            }
+            pipe.finish(&mut sink);
+            Some((n, b))
+        }),
+    ];
+    let stages: Vec<StageResult> = stages.into_iter().collect::<Result<_>>()?;
+    let rss = peak_rss_kib();
+    if args.json {
+        let rows: Vec<_> = stages
+            .iter()
+            .map(|s| {
+                json!({
+                    "stage": s.stage,
+                    "packets": s.packets,
+                    "wire_bytes": s.wire_bytes,
+                    "best_seconds": s.best_s,
+                    "median_seconds": s.median_s,
+                    "packets_per_s": s.packets as f64 / s.best_s,
+                    "mbit_per_s": s.wire_bytes as f64 * 8.0 / s.best_s / 1e6,
+                    "median_packets_per_s": s.packets as f64 / s.median_s,
+                })
+            })
+            .collect();
+        let v = json!({"file": path.display().to_string(), "threads": 1, "stages": rows, "peak_rss_kib": rss});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "{}: {} packets, {} bytes on the wire (in memory, 1 thread)",
+            path.display(),
+            stages.first().map_or(0, |s| s.packets),
+            stages.first().map_or(0, |s| s.wire_bytes)
+        );
+        println!(
+            "{:<20} {:>14} {:>12} {:>10} {:>16}",
+            "stage", "packets/s", "Mbit/s", "ns/pkt", "median pkts/s"
+        );
+        for s in &stages {
+            let pps = s.packets as f64 / s.best_s;
+            println!(
+                "{:<20} {:>14.0} {:>12.1} {:>10.1} {:>16.0}",
+                s.stage,
+                pps,
+                s.wire_bytes as f64 * 8.0 / s.best_s / 1e6,
+                1e9 / pps.max(1e-9),
+                s.packets as f64 / s.median_s
+            );
+        }
+        if let Some(kib) = rss {
+            println!("peak RSS {:.1} MiB (includes the file held in memory)", kib as f64 / 1024.0);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Repeats `pass` over `data` until `min_seconds` passed (at least 3 passes).
+fn measure(
+    stage: &'static str,
+    data: &[u8],
+    min_seconds: f64,
+    mut pass: impl FnMut(&[u8]) -> Option<(u64, u64)>,
+) -> Result<StageResult> {
+    let mut times = Vec::new();
+    let mut totals = (0, 0);
+    let start = Instant::now();
+    while times.len() < 3 || start.elapsed().as_secs_f64() < min_seconds {
+        let t = Instant::now();
+        totals = pass(data).context("capture became unreadable during the benchmark")?;
+        times.push(t.elapsed().as_secs_f64());
+        if times.len() >= 1000 {
+            break;
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let best_s = times.first().copied().unwrap_or(f64::NAN).max(1e-9);
+    let median_s = times.get(times.len() / 2).copied().unwrap_or(best_s).max(1e-9);
+    Ok(StageResult {
+        stage,
+        packets: totals.0,
+        wire_bytes: totals.1,
+        best_s,
+        median_s,
+    })
+}
+
+/// Builds `n` concurrent UDP flows (distinct source address/port pairs) and
+/// reports the resident memory they take.
+fn flow_memory(n: usize, as_json: bool) -> Result<ExitCode> {
+    let before = current_rss_kib().unwrap_or(0);
+    let mut table = FlowTable::new(FlowConfig {
+        max_flows: n.max(1),
+        ..FlowConfig::default()
+    });
+    let mut decoder = Decoder::new();
+    let mut sink = CountingSink::default();
+    let mut frame = udp_frame_template();
+    let t0 = Instant::now();
+    for i in 0..n {
+        // 10.x.y.z source, port varies: every i a distinct 5-tuple.
+        let ip = 0x0a00_0000u32 | ((i as u32 >> 8) & 0x00ff_ffff);
+        let port = 1024 + (i as u16 & 0xff);
+        set_src(&mut frame, ip, port);
+        let raw = RawPacket {
+            ts: Timestamp::from_secs_nanos(1_700_000_000, (i % 1_000_000_000) as u32),
+            data: &frame,
+            orig_len: frame.len() as u32,
+            link: LinkType::ETHERNET,
+            interface: 0,
+        };
+        let pkt = decoder.decode(&raw);
+        table.observe(&pkt, &mut sink);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let after = current_rss_kib().unwrap_or(0);
+    let tracked = table.len();
+    let delta = after.saturating_sub(before) as f64 * 1024.0;
+    let per_flow = delta / tracked.max(1) as f64;
+    if as_json {
+        let v = json!({"flows": tracked, "written_early": sink.count, "rss_delta_bytes": delta,
+            "bytes_per_flow": per_flow, "estimated_bytes_per_flow": FlowTable::bytes_per_flow(),
+            "seconds": elapsed});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "{tracked} concurrent flows: RSS +{:.1} MiB, {per_flow:.0} bytes/flow measured \
+             ({} estimated), created in {elapsed:.2} s",
+            delta / 1048576.0,
+            FlowTable::bytes_per_flow()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ethernet + IPv4 + UDP (8 payload bytes), checksums zero (not verified).
+fn udp_frame_template() -> Vec<u8> {
+    let mut f = vec![
+        0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00, // ethernet
+        0x45, 0, 0, 36, 0, 0, 0, 0, 64, 17, 0, 0, // ipv4 up to checksum
+        10, 0, 0, 1, 10, 1, 0, 1, // src, dst
+        0x04, 0x00, 0x00, 0x35, 0, 16, 0, 0, // udp
+    ];
+    f.extend_from_slice(b"gatewatc");
+    f
+}
+
+fn set_src(frame: &mut [u8], ip: u32, port: u16) {
+    if let Some(s) = frame.get_mut(26..30) {
+        s.copy_from_slice(&ip.to_be_bytes());
+    }
+    if let Some(s) = frame.get_mut(34..36) {
+        s.copy_from_slice(&port.to_be_bytes());
+    }
+}
+
+fn status_kib(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn current_rss_kib() -> Option<u64> {
+    status_kib("VmRSS:")
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
