@@ -2,6 +2,8 @@
 //! the manifest's `packets` column (capinfos), except the known damaged files,
 //! which must deliver their readable packets and then report the damaged tail.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod source_support;
 
 use std::collections::BTreeMap;
@@ -37,10 +39,17 @@ fn read_file(path: &std::path::Path) -> Result<Outcome, SourceError> {
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
-        assert!(reader.offset() > last_offset, "no progress in {}", path.display());
+        assert!(
+            reader.offset() > last_offset,
+            "no progress in {}",
+            path.display()
+        );
         last_offset = reader.offset();
     };
-    assert!(matches!(reader.next_packet(), Ok(None)), "stream must stay finished");
+    assert!(
+        matches!(reader.next_packet(), Ok(None)),
+        "stream must stay finished"
+    );
     assert_eq!(reader.counters().packets, packets);
     Ok(Outcome {
         packets,
@@ -88,20 +97,36 @@ fn every_shared_capture_reads_its_manifest_packet_count() {
                 if outcome.packets != *readable || e.offset().is_none() {
                     failures.push(format!("{path}: {} packets then {e}", outcome.packets));
                 }
-                println!("known damaged tail: {path}: {} packets, then: {e}", outcome.packets);
+                println!(
+                    "known damaged tail: {path}: {} packets, then: {e}",
+                    outcome.packets
+                );
             }
             (Some(_), None) => failures.push(format!("{path}: damaged tail not reported")),
-            (None, Some(e)) => failures.push(format!("{path}: {} packets, then {e}", outcome.packets)),
+            (None, Some(e)) => {
+                failures.push(format!("{path}: {} packets, then {e}", outcome.packets))
+            }
             (None, None) => {
                 if outcome.packets != expected {
-                    failures.push(format!("{path}: {} packets, manifest says {expected}", outcome.packets));
+                    failures.push(format!(
+                        "{path}: {} packets, manifest says {expected}",
+                        outcome.packets
+                    ));
                 }
             }
         }
     }
     println!("read {files} capture files, {total_packets} packets; formats {formats:?}; link types (files) {links:?}");
-    assert!(files > 800, "manifest lists {files} captures, expected > 800");
-    assert!(failures.is_empty(), "{} files disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        files > 800,
+        "manifest lists {files} captures, expected > 800"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} files disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -112,7 +137,10 @@ fn fuzz_2021_10_13_is_tolerated_like_libpcap() {
     let file = File::open(data.join("ndpi/pcap/fuzz-2021-10-13.pcap")).expect("open");
     let mut reader = CaptureReader::new(file).expect("valid header");
     assert_eq!(reader.format(), CaptureFormat::PcapNanos);
-    let pkt = reader.next_packet().expect("first record").expect("one packet");
+    let pkt = reader
+        .next_packet()
+        .expect("first record")
+        .expect("one packet");
     // Version 2.0 file: caplen and len are swapped, as libpcap reads them.
     assert_eq!(pkt.data.len(), 197);
     assert_eq!(pkt.link.0, 0, "low 16 bits of 0x40000000");

@@ -1,5 +1,7 @@
 //! Classic pcap and input handling: hand-built files, one defect per test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod source_support;
 
 use std::io::Write;
@@ -10,8 +12,10 @@ use gatewatch_engine::source::{
 use gatewatch_engine::{Counters, Timestamp};
 use source_support::{frame, OneByteReader, Pcap};
 
+type Seen = (Timestamp, Vec<u8>, u32, LinkType);
+
 /// Reads every packet as (ts, data, orig_len, link) plus the final error.
-fn collect(bytes: &[u8]) -> (Vec<(Timestamp, Vec<u8>, u32, LinkType)>, Option<SourceError>) {
+fn collect(bytes: &[u8]) -> (Vec<Seen>, Option<SourceError>) {
     let mut reader = CaptureReader::new(bytes).expect("capture opens");
     let mut out = Vec::new();
     loop {
@@ -50,7 +54,10 @@ fn reads_microsecond_pcap_with_times_lengths_and_offsets() {
     let p = reader.next_packet().expect("ok").expect("packet");
     assert_eq!(p.ts, Timestamp::from_secs_nanos(1_700_000_000, 1_000));
     assert_eq!(p.data, &frame(1, 60)[..]);
-    assert_eq!((p.orig_len, p.link, p.interface), (60, LinkType::ETHERNET, 0));
+    assert_eq!(
+        (p.orig_len, p.link, p.interface),
+        (60, LinkType::ETHERNET, 0)
+    );
     assert_eq!(reader.offset(), 24 + 16 + 60);
     let p = reader.next_packet().expect("ok").expect("packet");
     assert_eq!(p.ts, Timestamp::from_secs_nanos(1_700_000_001, 500_000_000));
@@ -60,7 +67,10 @@ fn reads_microsecond_pcap_with_times_lengths_and_offsets() {
     assert!(reader.next_packet().expect("stays ended").is_none());
     assert_eq!(reader.offset(), file.bytes.len() as u64);
     let c = reader.counters();
-    assert_eq!((c.packets, c.bytes_captured, c.bytes_on_wire), (3, 176, 176));
+    assert_eq!(
+        (c.packets, c.bytes_captured, c.bytes_on_wire),
+        (3, 176, 176)
+    );
     assert_eq!(c.damaged_tail, 0);
 }
 
@@ -85,7 +95,10 @@ fn truncated_mid_record_delivers_earlier_packets_and_names_offset() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(err.to_string().contains(&format!("byte offset {third_at}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("byte offset {third_at}")),
+        "{err}"
+    );
     assert!(reader.next_packet().expect("after error").is_none());
     assert_eq!(reader.counters().damaged_tail, 1);
     assert_eq!(reader.counters().packets, 2);
@@ -106,7 +119,10 @@ fn truncated_inside_record_header_is_reported_too() {
 fn file_header_cut_short_is_an_error_at_offset_zero() {
     let bytes = &three_packets().bytes[..20];
     let err = CaptureReader::new(bytes).expect_err("cut header");
-    assert!(matches!(err, SourceError::Truncated { offset: 0, .. }), "{err:?}");
+    assert!(
+        matches!(err, SourceError::Truncated { offset: 0, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -114,21 +130,38 @@ fn bad_magic_shows_first_bytes_and_a_hint() {
     let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00";
     let err = CaptureReader::new(&zip[..]).expect_err("zip");
     let msg = err.to_string();
-    assert!(msg.contains("50 4b 03 04 14 00 00 00 look like a zip archive"), "{msg}");
-    assert!(matches!(err, SourceError::NotACapture { inside_gzip: false, .. }));
+    assert!(
+        msg.contains("50 4b 03 04 14 00 00 00 look like a zip archive"),
+        "{msg}"
+    );
+    assert!(matches!(
+        err,
+        SourceError::NotACapture {
+            inside_gzip: false,
+            ..
+        }
+    ));
 
     let text = b"#separator \\x09\n#fields\tts\tuid\n";
     let msg = CaptureReader::new(&text[..]).expect_err("text").to_string();
-    assert!(msg.contains("23 73 65 70") && msg.contains("look like text"), "{msg}");
+    assert!(
+        msg.contains("23 73 65 70") && msg.contains("look like text"),
+        "{msg}"
+    );
 
     let short = [0xd4u8, 0xc3];
-    let msg = CaptureReader::new(&short[..]).expect_err("2 bytes").to_string();
+    let msg = CaptureReader::new(&short[..])
+        .expect_err("2 bytes")
+        .to_string();
     assert!(msg.contains("d4 c3 are too few"), "{msg}");
 }
 
 #[test]
 fn zero_length_input_is_empty() {
-    assert!(matches!(CaptureReader::new(&[][..]), Err(SourceError::Empty)));
+    assert!(matches!(
+        CaptureReader::new(&[][..]),
+        Err(SourceError::Empty)
+    ));
     assert!(matches!(read_all(&[]), (0, Some(SourceError::Empty))));
 }
 
@@ -152,7 +185,10 @@ fn captured_length_above_original_is_counted_and_corrected() {
     let mut reader = CaptureReader::new(&file.bytes[..]).expect("opens");
     let p = reader.next_packet().expect("ok").expect("packet");
     assert_eq!((p.data.len(), p.orig_len), (80, 80));
-    assert_eq!(counter(reader.counters(), "source.caplen_exceeds_origlen"), 1);
+    assert_eq!(
+        counter(reader.counters(), "source.caplen_exceeds_origlen"),
+        1
+    );
 }
 
 #[test]
@@ -167,12 +203,16 @@ fn record_longer_than_limit_is_damage_not_allocation() {
             offset,
             damage: Damage::RecordTooLong { caplen, limit },
         }) => {
-            assert_eq!((offset, caplen, limit), (bad_at, 0xffff_fff0, MAX_RECORD_LEN));
+            assert_eq!(
+                (offset, caplen, limit),
+                (bad_at, 0xffff_fff0, MAX_RECORD_LEN)
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
     // Exactly the limit is still a record.
-    let big = Pcap::new(false, false, 1).packet(1, 0, &vec![0xab; MAX_RECORD_LEN], MAX_RECORD_LEN as u32);
+    let big =
+        Pcap::new(false, false, 1).packet(1, 0, &vec![0xab; MAX_RECORD_LEN], MAX_RECORD_LEN as u32);
     assert_eq!(read_all(&big.bytes).0, 1);
 }
 
@@ -191,7 +231,10 @@ fn link_type_upper_bits_are_fcs_info_and_ignored() {
     let file = Pcap::new(false, false, 0x1400_0001).packet(1, 0, &frame(1, 30), 30);
     let mut reader = CaptureReader::new(&file.bytes[..]).expect("opens");
     assert_eq!(reader.link_types(), vec![LinkType::ETHERNET]);
-    assert_eq!(reader.next_packet().expect("ok").expect("packet").link, LinkType::ETHERNET);
+    assert_eq!(
+        reader.next_packet().expect("ok").expect("packet").link,
+        LinkType::ETHERNET
+    );
     assert_eq!(reader.counters().linktype_upper_bits, 1);
 }
 
@@ -256,14 +299,29 @@ fn gzip_compressed_pcap_is_unwrapped() {
         assert_eq!(p.data[0], n);
     }
     assert_eq!(n, 3);
-    assert_eq!(reader.offset(), file.bytes.len() as u64, "offset counts decompressed bytes");
+    assert_eq!(
+        reader.offset(),
+        file.bytes.len() as u64,
+        "offset counts decompressed bytes"
+    );
 
     // Garbage inside gzip: the hint says the bytes are the decompressed ones.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(b"hello world, not a capture").expect("compress");
+    gz.write_all(b"hello world, not a capture")
+        .expect("compress");
     let err = CaptureReader::new(&gz.finish().expect("finish")[..]).expect_err("text in gzip");
-    assert!(matches!(err, SourceError::NotACapture { inside_gzip: true, .. }));
-    assert!(err.to_string().contains("gzip-compressed data whose first bytes 68 65 6c 6c"), "{err}");
+    assert!(matches!(
+        err,
+        SourceError::NotACapture {
+            inside_gzip: true,
+            ..
+        }
+    ));
+    assert!(
+        err.to_string()
+            .contains("gzip-compressed data whose first bytes 68 65 6c 6c"),
+        "{err}"
+    );
 
     // A cut gzip stream is a read error with the decompressed offset, after the packets it held.
     let cut = &compressed[..compressed.len() - 12];
@@ -291,7 +349,8 @@ fn one_byte_reads_give_the_same_packets() {
     }
     // Also through gzip, and with a truncated tail.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&file.bytes[..file.bytes.len() - 3]).expect("compress");
+    gz.write_all(&file.bytes[..file.bytes.len() - 3])
+        .expect("compress");
     let compressed = gz.finish().expect("finish");
     let mut slow = OneByteReader {
         bytes: &compressed,
@@ -323,6 +382,27 @@ fn io_error_is_reported_with_offset() {
     let mut reader = CaptureReader::new(Failing(&file.bytes[..110])).expect("opens");
     assert!(reader.next_packet().expect("1").is_some());
     let err = reader.next_packet().expect_err("read fails");
-    assert!(matches!(err, SourceError::Io { offset: 100, .. }), "{err:?}");
+    assert!(
+        matches!(err, SourceError::Io { offset: 100, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("disk on fire"));
+}
+
+#[test]
+fn modified_pcap_has_24_byte_record_headers() {
+    let mut bytes = Pcap::new(false, false, 1).bytes;
+    bytes[..4].copy_from_slice(&[0x34, 0xcd, 0xb2, 0xa1]);
+    for (sec, data) in [(5u32, frame(1, 30)), (6, frame(2, 31))] {
+        for word in [sec, 7, data.len() as u32, data.len() as u32] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        bytes.extend_from_slice(&[0xee; 8]); // ifindex, protocol, pkt_type, padding
+        bytes.extend_from_slice(&data);
+    }
+    let (packets, err) = collect(&bytes);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(packets.len(), 2);
+    assert_eq!(packets[1].0, Timestamp::from_secs_nanos(6, 7_000));
+    assert_eq!(packets[1].1, frame(2, 31));
 }

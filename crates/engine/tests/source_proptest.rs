@@ -1,6 +1,8 @@
 //! Robustness of the capture reader: random and mutated inputs never panic and
 //! always terminate; the seed corpus for the fuzz targets replays here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod source_support;
 
 use std::io::Write;
@@ -14,7 +16,11 @@ use source_support::{frame, Pcap, PcapNg, OPT_IF_TSRESOL};
 fn check_progress(bytes: &[u8]) {
     let (packets, _) = read_all(bytes);
     if !bytes.starts_with(&[0x1f, 0x8b]) {
-        assert!(packets <= bytes.len() as u64 / 16, "{packets} packets from {} bytes", bytes.len());
+        assert!(
+            packets <= bytes.len() as u64 / 16,
+            "{packets} packets from {} bytes",
+            bytes.len()
+        );
     }
 }
 
@@ -143,40 +149,74 @@ fn seed_corpus() -> Vec<(&'static str, Vec<u8>, u64, Ends)> {
     cut.truncate(cut.len() - 7);
     let mut huge = Pcap::new(false, false, 1).packet(1, 0, &frame(1, 20), 20);
     huge.record(2, 0, 0x7fff_ffff, 60, &frame(2, 16));
-    let absurd = PcapNg::new(false).idb(1, 0, &[]).epb(0, 1, &frame(1, 20), 20);
+    let absurd = PcapNg::new(false)
+        .idb(1, 0, &[])
+        .epb(0, 1, &frame(1, 20), 20);
     let absurd_len = absurd.u32_bytes(0xffff_fff0);
-    let absurd = absurd.raw(&[6, 0, 0, 0]).raw(&absurd_len).raw(&[0; 20]).bytes;
+    let absurd = absurd
+        .raw(&[6, 0, 0, 0])
+        .raw(&absurd_len)
+        .raw(&[0; 20])
+        .bytes;
     let mut two_sections = small_pcapng();
-    two_sections.extend(PcapNg::new(true).idb(101, 0, &[]).epb(0, 9, &frame(9, 28), 28).bytes);
+    two_sections.extend(
+        PcapNg::new(true)
+            .idb(101, 0, &[])
+            .epb(0, 9, &frame(9, 28), 28)
+            .bytes,
+    );
     vec![
         ("pcap_le_us.pcap", small_pcap(), 3, Ends::Clean),
         (
             "pcap_be_ns.pcap",
-            Pcap::new(true, true, 113).packet(5, 999_999_999, &frame(5, 50), 60).bytes,
+            Pcap::new(true, true, 113)
+                .packet(5, 999_999_999, &frame(5, 50), 60)
+                .bytes,
             1,
             Ends::Clean,
         ),
         (
             "pcap_fcs_bits_bad_fraction.pcap",
-            Pcap::new(false, false, 0x4000_0000).packet(5, 2_000_000, &frame(5, 30), 30).bytes,
+            Pcap::new(false, false, 0x4000_0000)
+                .packet(5, 2_000_000, &frame(5, 30), 30)
+                .bytes,
             1,
             Ends::Clean,
         ),
         ("pcap_truncated.pcap", cut, 2, Ends::Truncated),
         ("pcap_huge_caplen.pcap", huge.bytes, 1, Ends::Damaged),
-        ("pcap_header_only.pcap", Pcap::new(false, false, 1).bytes, 0, Ends::Clean),
+        (
+            "pcap_header_only.pcap",
+            Pcap::new(false, false, 1).bytes,
+            0,
+            Ends::Clean,
+        ),
         ("pcapng_mixed_blocks.pcapng", small_pcapng(), 4, Ends::Clean),
         ("pcapng_two_sections.pcapng", two_sections, 5, Ends::Clean),
         (
             "pcapng_bad_interface.pcapng",
-            PcapNg::new(true).idb(1, 0, &[]).epb(3, 1, &frame(1, 20), 20).epb(0, 2, &frame(2, 20), 20).bytes,
+            PcapNg::new(true)
+                .idb(1, 0, &[])
+                .epb(3, 1, &frame(1, 20), 20)
+                .epb(0, 2, &frame(2, 20), 20)
+                .bytes,
             1,
             Ends::Clean,
         ),
         ("pcapng_absurd_length.pcapng", absurd, 1, Ends::Damaged),
         ("pcap_gzip.pcap.gz", gzip(&small_pcap()), 3, Ends::Clean),
-        ("not_capture_zip.bin", b"PK\x03\x04\x14\x00\x00\x00".to_vec(), 0, Ends::NotACapture),
-        ("not_capture_text.log", b"#separator \\x09\n#fields\tts\n".to_vec(), 0, Ends::NotACapture),
+        (
+            "not_capture_zip.bin",
+            b"PK\x03\x04\x14\x00\x00\x00".to_vec(),
+            0,
+            Ends::NotACapture,
+        ),
+        (
+            "not_capture_text.log",
+            b"#separator \\x09\n#fields\tts\n".to_vec(),
+            0,
+            Ends::NotACapture,
+        ),
         ("empty.pcap", Vec::new(), 0, Ends::Empty),
     ]
 }
@@ -196,7 +236,10 @@ fn seed_corpus_outcomes_and_committed_copies() {
             .unwrap_or_else(|e| panic!("{name}: {e}; run the ignored test write_seed_corpus"));
         if !name.ends_with(".gz") {
             // The gzip bytes depend on the compressor version; their content is checked above.
-            assert_eq!(committed, bytes, "{name} differs: run the ignored test write_seed_corpus");
+            assert_eq!(
+                committed, bytes,
+                "{name} differs: run the ignored test write_seed_corpus"
+            );
         }
     }
 }

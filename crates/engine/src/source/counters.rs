@@ -60,11 +60,20 @@ impl Counters for SourceCounters {
         f("source.swapped_lengths", self.swapped_lengths);
         f("source.pcapng_sections", self.pcapng_sections);
         f("source.pcapng_interfaces", self.pcapng_interfaces);
-        f("source.pcapng_interfaces_over_limit", self.pcapng_interfaces_over_limit);
-        f("source.pcapng_bad_interface_id", self.pcapng_bad_interface_id);
+        f(
+            "source.pcapng_interfaces_over_limit",
+            self.pcapng_interfaces_over_limit,
+        );
+        f(
+            "source.pcapng_bad_interface_id",
+            self.pcapng_bad_interface_id,
+        );
         f("source.pcapng_bad_tsresol", self.pcapng_bad_tsresol);
         f("source.pcapng_simple_packets", self.pcapng_simple_packets);
-        f("source.pcapng_obsolete_packets", self.pcapng_obsolete_packets);
+        f(
+            "source.pcapng_obsolete_packets",
+            self.pcapng_obsolete_packets,
+        );
         f("source.pcapng_metadata_blocks", self.pcapng_metadata_blocks);
         f("source.pcapng_unknown_blocks", self.pcapng_unknown_blocks);
         f("source.damaged_tail", self.damaged_tail);

@@ -93,7 +93,11 @@ pub enum Damage {
     #[error("{block} of {len} bytes is shorter than its fixed fields")]
     BlockTooShort { block: &'static str, len: u32 },
     #[error("{block} captured length {caplen} does not fit the {room} bytes of the block")]
-    CaptureExceedsBlock { block: &'static str, caplen: u32, room: usize },
+    CaptureExceedsBlock {
+        block: &'static str,
+        caplen: u32,
+        room: usize,
+    },
     #[error("{block} is malformed")]
     MalformedBlock { block: &'static str },
 }

@@ -24,7 +24,10 @@ use pcap_parser::OptionCode;
 use super::counters::SourceCounters;
 use super::error::{Damage, SourceError};
 use super::stream::StreamBuffer;
-use super::{read_u32s, truncated_or_end, LinkType, PacketMeta, MAX_BLOCK_LEN, MAX_INTERFACES};
+use super::{
+    read_u32s, truncated_or_end, LinkType, PacketMeta, MAX_BLOCK_LEN, MAX_INTERFACES,
+    MAX_RECORD_LEN,
+};
 use crate::time::Timestamp;
 
 const SHB: u32 = 0x0A0D_0D0A;
@@ -231,9 +234,11 @@ fn section_header(
 ) -> Result<(), Damage> {
     let shb = match pcap_parser::parse_sectionheaderblock(block) {
         Ok((_, shb)) => shb,
-        Err(_) => return Err(Damage::MalformedBlock {
-            block: "pcapng section header block",
-        }),
+        Err(_) => {
+            return Err(Damage::MalformedBlock {
+                block: "pcapng section header block",
+            })
+        }
     };
     if shb.major_version != 1 {
         return Err(Damage::UnsupportedVersion {
@@ -324,7 +329,9 @@ fn packet_block(
     if block.len() < PACKET_BLOCK_MIN_LEN {
         return Err(too_short);
     }
-    let fields = block.get(8..).and_then(|b| read_u32s::<5>(b, state.big_endian));
+    let fields = block
+        .get(8..)
+        .and_then(|b| read_u32s::<5>(b, state.big_endian));
     let Some([first, ts_high, ts_low, caplen, orig_len]) = fields else {
         return Err(too_short);
     };
@@ -339,6 +346,12 @@ fn packet_block(
             first & 0xffff
         }
     };
+    if caplen as usize > MAX_RECORD_LEN {
+        return Err(Damage::RecordTooLong {
+            caplen,
+            limit: MAX_RECORD_LEN,
+        });
+    }
     let room = block.len() - PACKET_BLOCK_MIN_LEN;
     if caplen as usize > room {
         return Err(Damage::CaptureExceedsBlock {
@@ -372,7 +385,9 @@ fn simple_packet_block(
     state: &NgState,
     counters: &mut SourceCounters,
 ) -> Result<Step, Damage> {
-    let fields = block.get(8..).and_then(|b| read_u32s::<1>(b, state.big_endian));
+    let fields = block
+        .get(8..)
+        .and_then(|b| read_u32s::<1>(b, state.big_endian));
     let (Some([orig_len]), true) = (fields, block.len() >= SIMPLE_BLOCK_MIN_LEN) else {
         return Err(Damage::BlockTooShort {
             block: "pcapng simple packet block",
@@ -391,6 +406,12 @@ fn simple_packet_block(
     }
     // caplen ≤ room < MAX_BLOCK_LEN fits in u32.
     let caplen_u32 = caplen as u32;
+    if caplen > MAX_RECORD_LEN {
+        return Err(Damage::RecordTooLong {
+            caplen: caplen_u32,
+            limit: MAX_RECORD_LEN,
+        });
+    }
     let orig_len = counters.packet(caplen_u32, orig_len);
     Ok(Step::Packet(PacketMeta {
         ts: state.last_ts,

@@ -97,7 +97,9 @@ impl<R: Read> CaptureReader<R> {
             return Ok(None);
         }
         let found = match &mut self.container {
-            Container::Pcap(state) => pcap::next_record(&mut self.stream, state, &mut self.counters),
+            Container::Pcap(state) => {
+                pcap::next_record(&mut self.stream, state, &mut self.counters)
+            }
             Container::PcapNg(state) => {
                 pcapng::next_packet(&mut self.stream, state, &mut self.counters)
             }

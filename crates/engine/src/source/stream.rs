@@ -9,7 +9,7 @@
 //! Hand-written rather than pcap-parser's `circular::Buffer` readers because
 //! those (0.17) do a single `read()` in their constructor and fail when it
 //! returns fewer bytes than the file header (pipes, 1-byte readers), drop the
-//! `io::Error`, and cannot return a borrowed packet from a refill loop.
+//! `io::Error`, and make returning a borrowed packet from a refill loop awkward.
 #![deny(clippy::indexing_slicing)]
 
 use std::io::{self, Chain, Cursor, Read};

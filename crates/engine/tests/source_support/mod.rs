@@ -31,7 +31,11 @@ impl Pcap {
 
     pub fn with_version(be: bool, nanos: bool, link: u32, major: u16, minor: u16) -> Self {
         let mut bytes = Vec::new();
-        put_u32(&mut bytes, if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }, be);
+        put_u32(
+            &mut bytes,
+            if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 },
+            be,
+        );
         put_u16(&mut bytes, major, be);
         put_u16(&mut bytes, minor, be);
         put_u32(&mut bytes, 0, be);
@@ -97,7 +101,11 @@ impl PcapNg {
         put_u32(&mut body, 0x1a2b_3c4d, be);
         put_u16(&mut body, 1, be);
         put_u16(&mut body, 0, be);
-        body.extend_from_slice(&if be { (-1i64).to_be_bytes() } else { (-1i64).to_le_bytes() });
+        body.extend_from_slice(&if be {
+            (-1i64).to_be_bytes()
+        } else {
+            (-1i64).to_le_bytes()
+        });
         self.block(0x0a0d_0d0a, &body)
     }
 
@@ -122,7 +130,12 @@ impl PcapNg {
 
     /// `if_tsoffset` option value in this file's byte order.
     pub fn tsoffset(&self, secs: i64) -> Vec<u8> {
-        if self.be { secs.to_be_bytes() } else { secs.to_le_bytes() }.to_vec()
+        if self.be {
+            secs.to_be_bytes()
+        } else {
+            secs.to_le_bytes()
+        }
+        .to_vec()
     }
 
     /// Enhanced packet block; `ticks` in the interface's resolution.
@@ -134,7 +147,8 @@ impl PcapNg {
     /// Enhanced packet block with an `epb_flags` option (forces an options list).
     pub fn epb_with_flags(self, interface: u32, ticks: u64, data: &[u8]) -> Self {
         let be = self.be;
-        let mut body = self.packet_body(interface, ticks, data.len() as u32, data.len() as u32, data);
+        let mut body =
+            self.packet_body(interface, ticks, data.len() as u32, data.len() as u32, data);
         body.resize(body.len().div_ceil(4) * 4, 0);
         put_u16(&mut body, 2, be);
         put_u16(&mut body, 4, be);
@@ -167,7 +181,14 @@ impl PcapNg {
     }
 
     /// EPB fields and data with arbitrary caplen.
-    pub fn packet_body(&self, interface: u32, ticks: u64, caplen: u32, orig_len: u32, data: &[u8]) -> Vec<u8> {
+    pub fn packet_body(
+        &self,
+        interface: u32,
+        ticks: u64,
+        caplen: u32,
+        orig_len: u32,
+        data: &[u8],
+    ) -> Vec<u8> {
         let be = self.be;
         let mut body = Vec::new();
         put_u32(&mut body, interface, be);
