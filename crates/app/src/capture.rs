@@ -73,7 +73,8 @@ pub fn run(
     out: &mut impl Sink<ConnRecord>,
 ) -> Result<RunOutcome> {
     let name = input.name;
-    let mut reader = CaptureReader::new(input.reader).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut reader =
+        CaptureReader::new(input.reader).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut packets = 0u64;
     let damaged_tail = loop {
         match reader.next_packet() {

@@ -67,7 +67,10 @@ fn directory_exits_2() {
 
 #[test]
 fn zip_file_is_not_a_capture() {
-    let p = temp_file("archive.pcap", b"PK\x03\x04 this is a zip archive, not a capture");
+    let p = temp_file(
+        "archive.pcap",
+        b"PK\x03\x04 this is a zip archive, not a capture",
+    );
     let o = run(&["flows", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
@@ -93,7 +96,11 @@ fn damaged_tail_is_a_warning_and_earlier_packets_count() {
     let f = temp_file("cut.pcap", &p);
     let o = run(&["stats", "--json", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("offset"), "warning names the offset: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("offset"),
+        "warning names the offset: {}",
+        stderr(&o)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["packets"], 2);
     assert!(v["damaged_tail"].is_string());

@@ -39,9 +39,23 @@ fn tcp(
     payload: &[u8],
 ) -> Vec<u8> {
     let (sm, dm, sip, dip, sp, dp) = if from_client {
-        (CLIENT_MAC, SERVER_MAC, [10, 0, 0, 16], [10, 0, 0, 32], sport, dport)
+        (
+            CLIENT_MAC,
+            SERVER_MAC,
+            [10, 0, 0, 16],
+            [10, 0, 0, 32],
+            sport,
+            dport,
+        )
     } else {
-        (SERVER_MAC, CLIENT_MAC, [10, 0, 0, 32], [10, 0, 0, 16], dport, sport)
+        (
+            SERVER_MAC,
+            CLIENT_MAC,
+            [10, 0, 0, 32],
+            [10, 0, 0, 16],
+            dport,
+            sport,
+        )
     };
     let mut b = PacketBuilder::ethernet2(sm, dm)
         .ipv4(sip, dip, 64)
@@ -78,8 +92,32 @@ fn handmade_capture() -> Vec<u8> {
     record(r, 0, &tcp(true, 40000, 80, 100, None, "S", b""));
     record(r, 10, &tcp(false, 40000, 80, 900, Some(101), "SA", b""));
     record(r, 20, &tcp(true, 40000, 80, 101, Some(901), "A", b""));
-    record(r, 30, &tcp(true, 40000, 80, 101, Some(901), "PA", b"GET / HTTP/1.1\r\n\r\n"));
-    record(r, 40, &tcp(false, 40000, 80, 901, Some(119), "PA", b"HTTP/1.1 200 OK\r\n\r\n"));
+    record(
+        r,
+        30,
+        &tcp(
+            true,
+            40000,
+            80,
+            101,
+            Some(901),
+            "PA",
+            b"GET / HTTP/1.1\r\n\r\n",
+        ),
+    );
+    record(
+        r,
+        40,
+        &tcp(
+            false,
+            40000,
+            80,
+            901,
+            Some(119),
+            "PA",
+            b"HTTP/1.1 200 OK\r\n\r\n",
+        ),
+    );
     record(r, 50, &tcp(true, 40000, 80, 119, Some(920), "FA", b""));
     record(r, 60, &tcp(false, 40000, 80, 920, Some(120), "FA", b""));
     record(r, 70, &tcp(true, 40000, 80, 120, Some(921), "A", b""));
@@ -94,7 +132,11 @@ fn handmade_capture() -> Vec<u8> {
     record(r, 320, &tcp(true, 40003, 22, 2, Some(51), "A", b""));
     record(r, 330, &tcp(true, 40003, 22, 2, Some(51), "RA", b""));
     // OTH: midstream data only.
-    record(r, 400, &tcp(true, 40004, 1883, 10_000, Some(20_000), "PA", b"\xc0\x00"));
+    record(
+        r,
+        400,
+        &tcp(true, 40004, 1883, 10_000, Some(20_000), "PA", b"\xc0\x00"),
+    );
     // UDP DNS query and answer (SF), and a one-way datagram (S0).
     let udp = |from_client: bool, sport: u16, dport: u16, payload: &[u8]| {
         let (sm, dm, sip, dip) = if from_client {
@@ -156,7 +198,9 @@ fn handmade_capture() -> Vec<u8> {
 }
 
 fn golden_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
 }
 
 /// Compares `actual` with the committed file, or rewrites it when blessing.
@@ -228,7 +272,20 @@ fn simulated_fleet_conn_log() {
     let dir = temp_dir("golden-sim");
     let out = dir.to_str().unwrap();
     gatewatch(
-        &["--quiet", "simulate", "--devices", "4", "--hours", "0.05", "--seed", "42", "--attacks", "scan.horizontal", "--out", out],
+        &[
+            "--quiet",
+            "simulate",
+            "--devices",
+            "4",
+            "--hours",
+            "0.05",
+            "--seed",
+            "42",
+            "--attacks",
+            "scan.horizontal",
+            "--out",
+            out,
+        ],
         None,
     );
     let pcap = dir.join("fleet.pcap");

@@ -30,7 +30,10 @@ fn data_dir() -> Option<PathBuf> {
 }
 
 fn have_tshark() -> bool {
-    Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn endpoint(addr: &str, port: u64) -> String {
@@ -93,7 +96,14 @@ fn tshark_conversations(file: &Path) -> BTreeMap<Pair, Totals> {
         let (a, b) = (toks[0].to_string(), toks[2].to_string());
         let frames: u64 = toks[9].parse().expect("frames");
         let (bytes, slack) = parse_size(toks[10], toks[11]).expect("size");
-        map.insert(pair(a, b, proto), Totals { frames, bytes, slack });
+        map.insert(
+            pair(a, b, proto),
+            Totals {
+                frames,
+                bytes,
+                slack,
+            },
+        );
     }
     map
 }
@@ -105,7 +115,11 @@ fn gatewatch_conversations(file: &Path) -> BTreeMap<Pair, Totals> {
         .arg(file)
         .output()
         .expect("run gatewatch");
-    assert!(out.status.success(), "gatewatch flows failed on {}", file.display());
+    assert!(
+        out.status.success(),
+        "gatewatch flows failed on {}",
+        file.display()
+    );
     let mut map: BTreeMap<Pair, Totals> = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("json line");
@@ -114,8 +128,14 @@ fn gatewatch_conversations(file: &Path) -> BTreeMap<Pair, Totals> {
             Some("udp") => "udp",
             _ => continue,
         };
-        let a = endpoint(v["id.orig_h"].as_str().unwrap(), v["id.orig_p"].as_u64().unwrap());
-        let b = endpoint(v["id.resp_h"].as_str().unwrap(), v["id.resp_p"].as_u64().unwrap());
+        let a = endpoint(
+            v["id.orig_h"].as_str().unwrap(),
+            v["id.orig_p"].as_u64().unwrap(),
+        );
+        let b = endpoint(
+            v["id.resp_h"].as_str().unwrap(),
+            v["id.resp_p"].as_u64().unwrap(),
+        );
         let t = map.entry(pair(a, b, proto)).or_default();
         t.frames += v["orig_pkts"].as_u64().unwrap() + v["resp_pkts"].as_u64().unwrap();
         t.bytes += v["orig_l2_bytes"].as_u64().unwrap() + v["resp_l2_bytes"].as_u64().unwrap();
@@ -130,7 +150,9 @@ fn compare(file: &Path) -> (usize, Vec<String>) {
     let mut bad = Vec::new();
     for (k, t) in &theirs {
         match ours.get(k) {
-            None => bad.push(format!("{k:?}: tshark {t:?}, gatewatch has no such conversation")),
+            None => bad.push(format!(
+                "{k:?}: tshark {t:?}, gatewatch has no such conversation"
+            )),
             Some(o) => {
                 if o.frames != t.frames || o.bytes.abs_diff(t.bytes) > t.slack {
                     bad.push(format!(
@@ -143,7 +165,9 @@ fn compare(file: &Path) -> (usize, Vec<String>) {
     }
     for k in ours.keys() {
         if !theirs.contains_key(k) {
-            bad.push(format!("{k:?}: gatewatch has a conversation tshark does not"));
+            bad.push(format!(
+                "{k:?}: gatewatch has a conversation tshark does not"
+            ));
         }
     }
     (theirs.len(), bad)

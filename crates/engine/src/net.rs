@@ -28,12 +28,15 @@ impl FromStr for IpNet {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (a, p) = s.split_once('/').unwrap_or((s, ""));
-        let addr: IpAddr = a.parse().map_err(|_| NetParseError::Syntax(s.to_string()))?;
+        let addr: IpAddr = a
+            .parse()
+            .map_err(|_| NetParseError::Syntax(s.to_string()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = if p.is_empty() {
             max
         } else {
-            p.parse::<u8>().map_err(|_| NetParseError::Syntax(s.to_string()))?
+            p.parse::<u8>()
+                .map_err(|_| NetParseError::Syntax(s.to_string()))?
         };
         if prefix > max {
             return Err(NetParseError::Prefix(s.to_string()));
@@ -46,11 +49,15 @@ impl IpNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -112,7 +119,10 @@ mod tests {
         assert_eq!(l.is_local("8.8.8.8".parse().unwrap()), Some(false));
         assert_eq!(l.is_local("fd12::1".parse().unwrap()), Some(true));
         assert_eq!(l.is_local("2001:db8::1".parse().unwrap()), Some(false));
-        assert_eq!(LocalNets::default().is_local("10.0.0.1".parse().unwrap()), None);
+        assert_eq!(
+            LocalNets::default().is_local("10.0.0.1".parse().unwrap()),
+            None
+        );
     }
 
     #[test]

@@ -17,7 +17,10 @@ impl Timestamp {
     pub const ZERO: Timestamp = Timestamp(0);
 
     pub fn from_secs_nanos(secs: i64, nanos: u32) -> Self {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(i64::from(nanos)))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(nanos)),
+        )
     }
 
     pub fn from_secs_f64(secs: f64) -> Self {
@@ -89,7 +92,10 @@ mod tests {
 
     #[test]
     fn prints_like_zeek() {
-        assert_eq!(Timestamp::from_secs_nanos(1_700_000_000, 1_500).to_string(), "1700000000.000002");
+        assert_eq!(
+            Timestamp::from_secs_nanos(1_700_000_000, 1_500).to_string(),
+            "1700000000.000002"
+        );
         assert_eq!(Duration(2_000_000_499).to_string(), "2.000000");
         assert_eq!(Duration(0).to_string(), "0.000000");
     }

@@ -133,7 +133,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             );
         }
         if let Some(kib) = rss {
-            println!("peak RSS {:.1} MiB (includes the file held in memory)", kib as f64 / 1024.0);
+            println!(
+                "peak RSS {:.1} MiB (includes the file held in memory)",
+                kib as f64 / 1024.0
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -159,7 +162,11 @@ fn measure(
     }
     times.sort_by(f64::total_cmp);
     let best_s = times.first().copied().unwrap_or(f64::NAN).max(1e-9);
-    let median_s = times.get(times.len() / 2).copied().unwrap_or(best_s).max(1e-9);
+    let median_s = times
+        .get(times.len() / 2)
+        .copied()
+        .unwrap_or(best_s)
+        .max(1e-9);
     Ok(StageResult {
         stage,
         packets: totals.0,

@@ -107,9 +107,15 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     for d in &summary.devices {
         println!("  {}  {:<15} {:<18} {}", d.mac, d.ip, d.class, d.hostname);
     }
-    println!("injected attacks (ground truth in {}):", args.out.join("truth.jsonl").display());
+    println!(
+        "injected attacks (ground truth in {}):",
+        args.out.join("truth.jsonl").display()
+    );
     for t in &summary.truth {
-        println!("  {:<4} {:<26} {:>12.1} .. {:<12.1} {}", t.id, t.kind, t.start, t.end, t.notes);
+        println!(
+            "  {:<4} {:<26} {:>12.1} .. {:<12.1} {}",
+            t.id, t.kind, t.start, t.end, t.notes
+        );
     }
     println!("detection of these attacks arrives with the detector stage; conn.log is ready for zeek-cut.");
     Ok(ExitCode::SUCCESS)

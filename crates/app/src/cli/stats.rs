@@ -114,7 +114,12 @@ pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
     }
     println!("\ntop talkers (by bytes sent)");
     for (ip, t) in s.top_talkers(args.top) {
-        println!("  {:<40} {:>10} pkts {:>14} bytes", ip.to_string(), t.packets, t.bytes);
+        println!(
+            "  {:<40} {:>10} pkts {:>14} bytes",
+            ip.to_string(),
+            t.packets,
+            t.bytes
+        );
     }
     println!("\ncounters");
     for (k, v) in &counters {

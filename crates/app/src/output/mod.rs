@@ -21,10 +21,14 @@ pub enum LogFormat {
 /// Opens `path` for writing, or stdout when `None` or `-`.
 pub fn create(path: Option<&Path>) -> Result<Box<dyn Write>> {
     match path {
-        None => Ok(Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock()))),
-        Some(p) if p.as_os_str() == "-" => {
-            Ok(Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())))
-        }
+        None => Ok(Box::new(BufWriter::with_capacity(
+            1 << 16,
+            io::stdout().lock(),
+        ))),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufWriter::with_capacity(
+            1 << 16,
+            io::stdout().lock(),
+        ))),
         Some(p) => {
             let f = File::create(p)
                 .with_context(|| format!("{}: cannot create output file", p.display()))?;

@@ -110,7 +110,11 @@ impl<W: Write> ZeekConnWriter<W> {
             opt_bool(r.local_resp),
             r.missed_bytes
         )?;
-        let history = if r.history.is_empty() { "-" } else { &r.history };
+        let history = if r.history.is_empty() {
+            "-"
+        } else {
+            &r.history
+        };
         write!(
             o,
             "{}\t{}\t{}\t{}\t{}\t-\t",
@@ -201,7 +205,10 @@ mod tests {
 
     #[test]
     fn dates_in_utc() {
-        assert_eq!(zeek_date(Timestamp::from_secs_nanos(0, 0)), "1970-01-01-00-00-00");
+        assert_eq!(
+            zeek_date(Timestamp::from_secs_nanos(0, 0)),
+            "1970-01-01-00-00-00"
+        );
         assert_eq!(
             zeek_date(Timestamp::from_secs_nanos(1_700_000_000, 0)),
             "2023-11-14-22-13-20"
