@@ -3,6 +3,7 @@
 //! every file must decode without panicking, and the seeds built below must
 //! match their files byte for byte and decode to the summary given.
 //! Regenerate with `GATEWATCH_WRITE_CORPUS=1 cargo test --test decode_corpus`.
+#![allow(clippy::expect_used)] // tests may panic on broken fixtures
 
 mod decode_support;
 

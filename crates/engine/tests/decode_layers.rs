@@ -1,5 +1,6 @@
 //! Network and transport layers on well-formed packets: ARP, IPv4 options and
 //! fragments, IPv6 extension headers and fragments, ICMP, ICMPv6, tunnels.
+#![allow(clippy::expect_used)] // tests may panic on broken fixtures
 
 mod decode_support;
 

@@ -1,6 +1,7 @@
 //! Length fields: snaplen cuts (expected, `ip_len` still from the header)
 //! versus headers that lie about their lengths (named weirds, what is sound
 //! still decoded).
+#![allow(clippy::expect_used)] // tests may panic on broken fixtures
 
 mod decode_support;
 

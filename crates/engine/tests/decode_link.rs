@@ -1,10 +1,13 @@
 //! Link layers: every supported link type, VLAN / QinQ tags, and the counters
 //! for link headers the decoder cannot follow.
+#![allow(clippy::expect_used)] // tests may panic on broken fixtures
 
 mod decode_support;
 
 use decode_support::*;
-use gatewatch_engine::decode::{decode_bytes, MacAddr, Network, Transport, MAX_VLAN_TAGS};
+use gatewatch_engine::decode::{
+    decode_bytes, MacAddr, Network, Transport, MAX_MPLS_LABELS, MAX_VLAN_TAGS,
+};
 use gatewatch_engine::source::LinkType;
 use gatewatch_engine::Counters;
 
@@ -224,6 +227,29 @@ fn cisco_hdlc_and_cisco_hdlc_inside_ppp_link() {
     // SLARP keepalive.
     let (d, c) = decode_bytes(LinkType::CHDLC, &[0x8f, 0x00, 0x80, 0x35, 0, 0, 0, 2]);
     assert!(matches!(d.network, Network::None));
+    assert_eq!(c.other_ethertype, 1);
+}
+
+#[test]
+fn mpls_label_stack_is_skipped_to_the_ip_packet() {
+    // Two labels, the second with the bottom-of-stack bit.
+    let labels = [0x00, 0x01, 0x20, 0x40, 0x00, 0x02, 0x31, 0x40];
+    let frame = ethernet(0x8847, &with_prefix(&labels, &ipv4_tcp(b"hello")));
+    let (s, c) = describe(LinkType::ETHERNET, &frame);
+    assert_eq!(s, format!("ether {IPV4_TCP_SUMMARY}"));
+    assert_eq!(c.mpls, 1);
+    let frame = with_prefix(&[0x0f, 0, 0x88, 0x47, 0, 1, 0x21, 0x40], &ipv6_udp(b""));
+    let (s, _) = describe(LinkType::CHDLC, &frame);
+    assert!(s.starts_with("chdlc ip 2001:db8::a"), "{s}");
+    // No bottom of stack within the limit.
+    let deep = vec![0u8; 4 * (MAX_MPLS_LABELS + 1)];
+    let (s, c) = describe(LinkType::ETHERNET, &ethernet(0x8847, &deep));
+    assert_eq!((s.as_str(), c.mpls_too_many_labels), ("ether none", 1));
+    // Ethernet pseudowire control word under the stack: not followed.
+    let (_, c) = describe(
+        LinkType::ETHERNET,
+        &ethernet(0x8847, &[0, 0, 1, 64, 0, 0, 0, 0]),
+    );
     assert_eq!(c.other_ethertype, 1);
 }
 

