@@ -123,6 +123,8 @@ const TSHARK: &[(&str, u64, u64, u64, u64, u64)] = &[
     ("ndpi/pcap/BGP_Cisco_hdlc_slarp.pcap", 14, 14, 14, 0, 0),
     ("ndpi/pcap/bjnp.pcap", 10, 10, 0, 10, 0),
     ("ndpi/pcap/nats.pcap", 27, 27, 27, 0, 0),
+    // PPI around Ethernet, nanosecond pcap.
+    ("ndpi/pcap/someip_sd_sample.pcap", 6, 6, 0, 6, 0),
 ];
 
 #[test]

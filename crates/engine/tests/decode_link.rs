@@ -254,6 +254,25 @@ fn mpls_label_stack_is_skipped_to_the_ip_packet() {
 }
 
 #[test]
+fn ppi_header_around_ethernet() {
+    // Version 0, flags 0, 16-byte header (8 + one 8-byte field), DLT 1.
+    let mut header = vec![0, 0, 16, 0, 1, 0, 0, 0];
+    header.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0]);
+    let frame = with_prefix(&header, &ethernet(ETHERTYPE_IPV4, &ipv4_tcp(b"hello")));
+    let (d, c) = decode_bytes(LinkType::PPI, &frame);
+    assert_eq!(d.src_mac, Some(MacAddr(MAC_A)));
+    assert_eq!(summary(&d), format!("ppi {IPV4_TCP_SUMMARY}"));
+    assert_eq!((c.ppi, c.ethernet), (1, 1));
+    // 802.11 inside is not followed; a header length beyond the frame is cut.
+    let mut wifi = frame.clone();
+    wifi[4] = 105;
+    let (s, c) = describe(LinkType::PPI, &wifi);
+    assert_eq!((s.as_str(), c.unknown_link_type), ("ppi none", 1));
+    let (_, c) = describe(LinkType::PPI, &[0, 0, 200, 0, 1, 0, 0, 0, 0]);
+    assert_eq!(c.link_header_truncated, 1);
+}
+
+#[test]
 fn unknown_link_type_gives_no_network_and_a_counter() {
     let frame = ethernet(ETHERTYPE_IPV4, &ipv4_tcp(b""));
     let (d, c) = decode_bytes(LinkType(195), &frame);

@@ -53,6 +53,8 @@ decode_counters! {
     null_loopback => "decode.null_loopback",
     ppp => "decode.ppp",
     chdlc => "decode.chdlc",
+    /// PPI headers (the Ethernet frame inside is decoded and counted too).
+    ppi => "decode.ppi",
     /// Link types the decoder does not know (network layer left empty).
     unknown_link_type => "decode.unknown_link_type",
     /// Frames shorter than their link-layer header.

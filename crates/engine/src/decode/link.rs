@@ -3,7 +3,8 @@
 //!
 //! Link types: Ethernet (with up to [`MAX_VLAN_TAGS`] 802.1Q / 802.1ad /
 //! 0x9100 tags), Linux cooked SLL and SLL2, raw IP (101, 228, 229), BSD
-//! null/loop, PPP (and Cisco HDLC framed as PPP), Cisco HDLC. Ethernet and VLAN
+//! null/loop, PPP (and Cisco HDLC framed as PPP), Cisco HDLC, PPI around
+//! Ethernet. Ethernet and VLAN
 //! headers use etherparse's zero-copy header slices; the rest is hand-written,
 //! each function says why. MPLS label stacks (up to [`MAX_MPLS_LABELS`]) are
 //! skipped to the IP packet under them. Tunnels (GRE, VXLAN, PPPoE) are not
@@ -101,6 +102,7 @@ pub(super) fn decode_link<'a>(
         LinkType::NULL | LinkType::LOOP => null_loopback(data, c),
         LinkType::PPP => ppp(data, out, c),
         LinkType::CHDLC => chdlc(data, out, c),
+        LinkType::PPI => ppi(data, out, c),
         _ => {
             c.unknown_link_type += 1;
             None
@@ -372,6 +374,32 @@ fn ppp<'a>(data: &'a [u8], out: &mut LinkHeader, c: &mut DecodeCounters) -> Opti
         kind,
         bytes: rest,
         offset,
+    })
+}
+
+/// Per-Packet Information header: version, flags, little-endian header length
+/// and inner DLT; only Ethernet inside is followed (other DLTs count as
+/// `decode.unknown_link_type`). Hand-written: etherparse has no PPI.
+fn ppi<'a>(data: &'a [u8], out: &mut LinkHeader, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
+    c.ppi += 1;
+    let Some((header, _)) = data.split_first_chunk::<8>() else {
+        c.link_header_truncated += 1;
+        return None;
+    };
+    let [_, _, l0, l1, d0, d1, d2, d3] = *header;
+    let header_len = usize::from(u16::from_le_bytes([l0, l1]));
+    let Some(inner) = data.get(header_len.max(8)..) else {
+        c.link_header_truncated += 1;
+        return None;
+    };
+    if LinkType(u32::from_le_bytes([d0, d1, d2, d3])) != LinkType::ETHERNET {
+        c.unknown_link_type += 1;
+        return None;
+    }
+    let start = ethernet(inner, out, c)?;
+    Some(NetStart {
+        offset: start.offset + (data.len() - inner.len()),
+        ..start
     })
 }
 

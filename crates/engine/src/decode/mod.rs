@@ -2,10 +2,11 @@
 //! (layers as borrowed slices) out, through [`Decoder::decode`].
 //!
 //! Link types: Ethernet (802.1Q / 802.1ad / QinQ VLAN, MPLS), Linux cooked SLL
-//! and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC. Layers: ARP, IPv4
-//! (options; fragments counted and flagged), IPv6 (extension headers), TCP,
-//! UDP, ICMP, ICMPv6. Tunnels (GRE, VXLAN, IP-in-IP) are not followed: the
-//! outer packet only. Malformed packets never stop the run: what could be
+//! and SLL2, raw IPv4/IPv6, BSD null/loopback, PPP, Cisco HDLC, PPI (Ethernet
+//! inside). Layers: ARP, IPv4 (options; fragments counted and flagged), IPv6
+//! (extension headers), TCP, UDP, ICMP, ICMPv6. Tunnels (GRE, VXLAN,
+//! IP-in-IP) are not followed: the outer packet only. Malformed packets never
+//! stop the run: what could be
 //! decoded is returned and the problem is counted in [`DecodeCounters`].
 //! Limits: [`MAX_VLAN_TAGS`], [`MAX_MPLS_LABELS`], [`MAX_IPV6_EXT_HEADERS`]; nothing is allocated
 //! per packet.
@@ -48,7 +49,9 @@ impl std::fmt::Display for MacAddr {
 #[derive(Debug, Clone)]
 pub struct Decoded<'a> {
     pub ts: Timestamp,
-    /// Length of the frame on the wire (pcap `orig_len`).
+    /// Length of the frame on the wire (pcap `orig_len`; raised to `cap_len`
+    /// when a damaged record claims less, counted as
+    /// `decode.wire_len_below_cap_len`).
     pub wire_len: u32,
     /// Bytes actually captured.
     pub cap_len: u32,
