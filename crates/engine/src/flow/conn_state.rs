@@ -12,7 +12,11 @@ fn inactive(s: St) -> bool {
 }
 
 /// `conn_state` of a TCP connection.
-pub(crate) fn tcp_conn_state(orig: &TcpEndpoint, resp: &TcpEndpoint, history: &History) -> ConnState {
+pub(crate) fn tcp_conn_state(
+    orig: &TcpEndpoint,
+    resp: &TcpEndpoint,
+    history: &History,
+) -> ConnState {
     let (os, rs) = (orig.state, resp.state);
     if rs == St::Reset {
         let no_bytes = || orig.size(rs) == 0 && resp.size(os) == 0;
@@ -95,7 +99,11 @@ mod tests {
             (St::Reset, St::Inactive, "OTH"),
         ];
         for (o, r, code) in cases {
-            assert_eq!(tcp_conn_state(&ep(o), &ep(r), &h).code(), code, "{o:?}/{r:?}");
+            assert_eq!(
+                tcp_conn_state(&ep(o), &ep(r), &h).code(),
+                code,
+                "{o:?}/{r:?}"
+            );
         }
     }
 

@@ -36,7 +36,10 @@ pub(crate) const CLASS_COUNT: usize = 8;
 impl TimerClass {
     /// The deadline is fixed when entering the class (not refreshed by packets).
     pub fn is_fixed(self) -> bool {
-        matches!(self, TimerClass::TcpAttempt | TimerClass::TcpClosing | TimerClass::TcpResetDelay)
+        matches!(
+            self,
+            TimerClass::TcpAttempt | TimerClass::TcpClosing | TimerClass::TcpResetDelay
+        )
     }
 }
 
@@ -50,7 +53,11 @@ pub(crate) struct Links {
 
 impl Default for Links {
     fn default() -> Self {
-        Links { prev: NIL, next: NIL, class: TimerClass::OtherIdle }
+        Links {
+            prev: NIL,
+            next: NIL,
+            class: TimerClass::OtherIdle,
+        }
     }
 }
 
@@ -71,7 +78,11 @@ pub(crate) struct TimerLists {
 
 impl Default for TimerLists {
     fn default() -> Self {
-        TimerLists { head: [NIL; CLASS_COUNT], tail: [NIL; CLASS_COUNT], head_deadline: [i64::MAX; CLASS_COUNT] }
+        TimerLists {
+            head: [NIL; CLASS_COUNT],
+            tail: [NIL; CLASS_COUNT],
+            head_deadline: [i64::MAX; CLASS_COUNT],
+        }
     }
 }
 
@@ -83,11 +94,18 @@ impl TimerLists {
     /// Appends flow `idx` (not in any list) to the tail of `class`.
     pub fn push_back<T: Timed>(&mut self, slab: &mut [T], idx: u32, class: TimerClass) {
         let c = class as usize;
-        let (Some(&tail), Some(deadline)) = (self.tail.get(c), slab.get(idx as usize).map(Timed::deadline)) else {
+        let (Some(&tail), Some(deadline)) = (
+            self.tail.get(c),
+            slab.get(idx as usize).map(Timed::deadline),
+        ) else {
             return;
         };
         if let Some(f) = slot(slab, idx) {
-            *f.links_mut() = Links { prev: tail, next: NIL, class };
+            *f.links_mut() = Links {
+                prev: tail,
+                next: NIL,
+                class,
+            };
         }
         if tail == NIL {
             if let (Some(h), Some(d)) = (self.head.get_mut(c), self.head_deadline.get_mut(c)) {
@@ -112,7 +130,9 @@ impl TimerLists {
             if self.head.get(c) != Some(&idx) {
                 return; // not linked
             }
-            let next_deadline = slab.get(links.next as usize).map_or(i64::MAX, Timed::deadline);
+            let next_deadline = slab
+                .get(links.next as usize)
+                .map_or(i64::MAX, Timed::deadline);
             if let (Some(h), Some(d)) = (self.head.get_mut(c), self.head_deadline.get_mut(c)) {
                 *h = links.next;
                 *d = next_deadline;

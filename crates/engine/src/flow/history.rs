@@ -34,7 +34,12 @@ pub(crate) struct History {
 
 impl Default for History {
     fn default() -> Self {
-        History { seen: 0, len: 0, truncated: false, letters: [0; HISTORY_CAPACITY] }
+        History {
+            seen: 0,
+            len: 0,
+            truncated: false,
+            letters: [0; HISTORY_CAPACITY],
+        }
     }
 }
 
@@ -52,7 +57,11 @@ impl History {
 
     /// Appends `code`, lower-cased for the responder (Zeek `TCP_Endpoint::AddHistory`).
     pub fn add(&mut self, code: u8, is_orig: bool) {
-        self.add_raw(if is_orig { code } else { code.to_ascii_lowercase() });
+        self.add_raw(if is_orig {
+            code
+        } else {
+            code.to_ascii_lowercase()
+        });
     }
 
     /// Zeek `Connection::CheckHistory` with a raw mask: adds `code` the first

@@ -35,7 +35,11 @@ pub(crate) struct FlowKey {
 
 impl FlowKey {
     pub fn ip(&self, side: usize) -> IpAddr {
-        let octets = if side == 0 { self.addr[0] } else { self.addr[1] };
+        let octets = if side == 0 {
+            self.addr[0]
+        } else {
+            self.addr[1]
+        };
         let v6 = Ipv6Addr::from(octets);
         if self.flags & FLAG_V6 != 0 {
             IpAddr::V6(v6)
@@ -57,9 +61,13 @@ impl FlowKey {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum L4 {
     Tcp(TcpFacts),
-    Udp { payload_len: u32 },
+    Udp {
+        payload_len: u32,
+    },
     /// ICMP payload bytes after the 8-byte ICMP header, as Zeek counts them.
-    Icmp { payload_len: u32 },
+    Icmp {
+        payload_len: u32,
+    },
     Other,
 }
 
@@ -132,7 +140,9 @@ impl PacketView {
                 (t.src_port, t.dst_port, false, L4::Tcp(facts))
             }
             Transport::Udp(u) => {
-                let l4 = L4::Udp { payload_len: u.payload_len };
+                let l4 = L4::Udp {
+                    payload_len: u.payload_len,
+                };
                 (u.src_port, u.dst_port, false, l4)
             }
             Transport::Icmp(m) => {
@@ -143,7 +153,9 @@ impl PacketView {
                 };
                 // `payload_len` counts from the end of the 4-byte
                 // type/code/checksum header; Zeek counts after 8 bytes.
-                let l4 = L4::Icmp { payload_len: m.payload_len.saturating_sub(4) };
+                let l4 = L4::Icmp {
+                    payload_len: m.payload_len.saturating_sub(4),
+                };
                 (u16::from(m.icmp_type), counterpart, one_way, l4)
             }
             Transport::Other => (0, 0, false, L4::Other),
@@ -175,7 +187,15 @@ impl PacketView {
         } else {
             ([self.dst, self.src], [self.dst_port, self.src_port], 1)
         };
-        (FlowKey { addr, port, proto: self.proto, flags }, side)
+        (
+            FlowKey {
+                addr,
+                port,
+                proto: self.proto,
+                flags,
+            },
+            side,
+        )
     }
 }
 

@@ -1,19 +1,24 @@
 //! A finished flow in → its [`ConnRecord`] out, with Zeek's `set_conn`
 //! rules: duration, `orig_bytes` and `resp_bytes` are only set when the
-//! duration is positive; packet and IP byte counts always are; an empty
+//! duration is positive (sizes never for unknown IP protocols); packet and IP byte counts always are; an empty
 //! history is logged as `-` (the empty string here); VLAN 0 means untagged.
 //! This is the only place (besides the uid) that allocates per connection.
 
 use super::conn_state::{tcp_conn_state, udp_conn_state};
 use super::entry::Flow;
 use super::key::{proto_name, PROTO_UDP};
-use super::record::{CloseReason, ConnRecord, ConnState};
+use super::record::{CloseReason, ConnRecord, ConnState, Proto};
 use super::tcp_state::TcpConn;
 use super::uid::{format_uid, uid_hash};
 use crate::time::Timestamp;
 
 /// Builds the record of `flow` (with its TCP state, if TCP).
-pub(crate) fn build_record(flow: &Flow, tcp: Option<&TcpConn>, reason: CloseReason, uid_seed: u64) -> ConnRecord {
+pub(crate) fn build_record(
+    flow: &Flow,
+    tcp: Option<&TcpConn>,
+    reason: CloseReason,
+    uid_seed: u64,
+) -> ConnRecord {
     let o = flow.orig_side();
     let r = 1 - o;
     let (os, rs) = (flow.stats_of(o), flow.stats_of(r));
@@ -26,12 +31,17 @@ pub(crate) fn build_record(flow: &Flow, tcp: Option<&TcpConn>, reason: CloseReas
             let state = tcp_conn_state(oe, re, &flow.history);
             (state, oe.size(re.state), re.size(oe.state), t.missed_bytes)
         }
-        None if flow.key.proto == PROTO_UDP => {
-            (udp_conn_state(os.pkts > 0, rs.pkts > 0), os.payload, rs.payload, 0)
-        }
+        None if flow.key.proto == PROTO_UDP => (
+            udp_conn_state(os.pkts > 0, rs.pkts > 0),
+            os.payload,
+            rs.payload,
+            0,
+        ),
         None => (ConnState::Other, os.payload, rs.payload, 0),
     };
     let positive = duration.0 > 0;
+    // Zeek's unknown-transport sessions leave the endpoint sizes unset.
+    let sized = positive && proto_name(flow.key.proto) != Proto::Other;
 
     ConnRecord {
         ts: start,
@@ -44,8 +54,8 @@ pub(crate) fn build_record(flow: &Flow, tcp: Option<&TcpConn>, reason: CloseReas
         ip_proto: flow.key.proto,
         service: Vec::new(),
         duration: positive.then_some(duration),
-        orig_bytes: positive.then_some(orig_size),
-        resp_bytes: positive.then_some(resp_size),
+        orig_bytes: sized.then_some(orig_size),
+        resp_bytes: sized.then_some(resp_size),
         conn_state,
         local_orig: None,
         local_resp: None,

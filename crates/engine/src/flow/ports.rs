@@ -20,50 +20,50 @@ const WORDS: usize = 65536 / 64;
 /// likely_server_ports += …` in the protocol scripts), as (port, is_tcp).
 const ZEEK_DEFAULT: &[(u16, bool)] = &[
     // TCP
-    (21, true),   // ftp
-    (22, true),   // ssh
-    (25, true),   // smtp
-    (53, true),   // dns
-    (80, true),   // http
-    (81, true),   // http
-    (88, true),   // krb
-    (110, true),  // pop3
-    (135, true),  // dce-rpc
-    (139, true),  // smb
-    (143, true),  // imap
-    (389, true),  // ldap
-    (443, true),  // ssl
-    (445, true),  // smb
-    (502, true),  // modbus
-    (563, true),  // ssl (nntps)
-    (585, true),  // ssl
-    (587, true),  // smtp submission
-    (614, true),  // ssl
-    (631, true),  // http (ipp)
-    (636, true),  // ssl (ldaps)
-    (989, true),  // ssl (ftps)
-    (990, true),  // ssl (ftps)
-    (992, true),  // ssl (telnets)
-    (993, true),  // ssl (imaps)
-    (995, true),  // ssl (pop3s)
-    (1080, true), // http / socks
-    (1434, true), // mysql
-    (2811, true), // gridftp
-    (3128, true), // http proxy
-    (3268, true), // ldap global catalog
-    (3306, true), // mysql
-    (3389, true), // rdp
-    (5222, true), // xmpp
-    (5223, true), // ssl
-    (5269, true), // xmpp
-    (5432, true), // postgresql
-    (6666, true), // irc
-    (6667, true), // irc
-    (6668, true), // irc
-    (6669, true), // irc
-    (8000, true), // http
-    (8080, true), // http
-    (8888, true), // http
+    (21, true),    // ftp
+    (22, true),    // ssh
+    (25, true),    // smtp
+    (53, true),    // dns
+    (80, true),    // http
+    (81, true),    // http
+    (88, true),    // krb
+    (110, true),   // pop3
+    (135, true),   // dce-rpc
+    (139, true),   // smb
+    (143, true),   // imap
+    (389, true),   // ldap
+    (443, true),   // ssl
+    (445, true),   // smb
+    (502, true),   // modbus
+    (563, true),   // ssl (nntps)
+    (585, true),   // ssl
+    (587, true),   // smtp submission
+    (614, true),   // ssl
+    (631, true),   // http (ipp)
+    (636, true),   // ssl (ldaps)
+    (989, true),   // ssl (ftps)
+    (990, true),   // ssl (ftps)
+    (992, true),   // ssl (telnets)
+    (993, true),   // ssl (imaps)
+    (995, true),   // ssl (pop3s)
+    (1080, true),  // http / socks
+    (1434, true),  // mysql
+    (2811, true),  // gridftp
+    (3128, true),  // http proxy
+    (3268, true),  // ldap global catalog
+    (3306, true),  // mysql
+    (3389, true),  // rdp
+    (5222, true),  // xmpp
+    (5223, true),  // ssl
+    (5269, true),  // xmpp
+    (5432, true),  // postgresql
+    (6666, true),  // irc
+    (6667, true),  // irc
+    (6668, true),  // irc
+    (6669, true),  // irc
+    (8000, true),  // http
+    (8080, true),  // http
+    (8888, true),  // http
     (20000, true), // dnp3
     // UDP
     (53, false),    // dns
@@ -109,7 +109,8 @@ impl std::fmt::Debug for LikelyServerPorts {
 }
 
 fn bit(map: &[u64; WORDS], port: u16) -> bool {
-    map.get(usize::from(port) / 64).is_some_and(|w| w & (1u64 << (port % 64)) != 0)
+    map.get(usize::from(port) / 64)
+        .is_some_and(|w| w & (1u64 << (port % 64)) != 0)
 }
 
 fn set(map: &mut [u64; WORDS], port: u16) {
@@ -121,7 +122,10 @@ fn set(map: &mut [u64; WORDS], port: u16) {
 impl LikelyServerPorts {
     /// No likely server ports: the first packet's sender is always the originator.
     pub fn empty() -> Self {
-        LikelyServerPorts { tcp: Box::new([0; WORDS]), udp: Box::new([0; WORDS]) }
+        LikelyServerPorts {
+            tcp: Box::new([0; WORDS]),
+            udp: Box::new([0; WORDS]),
+        }
     }
 
     /// The ports Zeek's base scripts register.

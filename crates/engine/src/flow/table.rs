@@ -71,7 +71,10 @@ fn reason_of(class: TimerClass) -> CloseReason {
 
 impl FlowTable {
     pub fn new(config: FlowConfig) -> Self {
-        let config = FlowConfig { max_flows: config.max_flows.max(1), ..config };
+        let config = FlowConfig {
+            max_flows: config.max_flows.max(1),
+            ..config
+        };
         FlowTable {
             config,
             flows: Vec::new(),
@@ -91,7 +94,11 @@ impl FlowTable {
     /// Accounts one decoded packet (IP with TCP/UDP/ICMP/other transport;
     /// non-IP packets and later fragments are ignored and counted). First
     /// writes the flows whose timers expired at this packet's time.
-    pub fn observe(&mut self, pkt: &Decoded<'_>, out: &mut impl Sink<ConnRecord>) -> Option<PacketContext> {
+    pub fn observe(
+        &mut self,
+        pkt: &Decoded<'_>,
+        out: &mut impl Sink<ConnRecord>,
+    ) -> Option<PacketContext> {
         let view = match PacketView::from_decoded(pkt) {
             Ok(v) => v,
             Err(skip) => {
@@ -138,12 +145,19 @@ impl FlowTable {
     pub fn flush(&mut self, out: &mut impl Sink<ConnRecord>) {
         let mut records: Vec<ConnRecord> = Vec::with_capacity(self.live);
         for &idx in self.index.iter() {
-            let Some(flow) = self.flows.get(idx as usize) else { continue };
+            let Some(flow) = self.flows.get(idx as usize) else {
+                continue;
+            };
             let tcp = self.tcp.get(flow.tcp as usize);
             if flow.history.truncated() {
                 self.counters.history_truncated += 1;
             }
-            records.push(build_record(flow, tcp, CloseReason::EndOfInput, self.config.uid_seed));
+            records.push(build_record(
+                flow,
+                tcp,
+                CloseReason::EndOfInput,
+                self.config.uid_seed,
+            ));
         }
         records.sort_by(|a, b| a.ts.cmp(&b.ts).then_with(|| a.uid.cmp(&b.uid)));
         self.counters.flushed += records.len() as u64;
@@ -186,7 +200,11 @@ impl FlowTable {
 
     fn find(&self, hash: u64, key: &FlowKey) -> Option<u32> {
         let flows = &self.flows;
-        self.index.find(hash, |&i| flows.get(i as usize).is_some_and(|f| f.key == *key)).copied()
+        self.index
+            .find(hash, |&i| {
+                flows.get(i as usize).is_some_and(|f| f.key == *key)
+            })
+            .copied()
     }
 
     /// Whether the packet ends the existing flow `idx` first: its timer is
@@ -256,7 +274,9 @@ impl FlowTable {
         };
         self.lists.push_back(&mut self.flows, idx, class);
         let (flows, hasher) = (&self.flows, &self.hasher);
-        self.index.insert_unique(hash, idx, |&i| flows.get(i as usize).map_or(0, |f| hasher.hash_one(f.key)));
+        self.index.insert_unique(hash, idx, |&i| {
+            flows.get(i as usize).map_or(0, |f| hasher.hash_one(f.key))
+        });
         self.live += 1;
         self.counters.created += 1;
         self.counters.active_peak = self.counters.active_peak.max(self.live as u64);
@@ -317,7 +337,11 @@ impl FlowTable {
             }
             L4::Other => flow.touch(ts),
         }
-        let ctx = PacketContext { flow_id: flow.id, is_orig: flow.is_orig(side), is_new };
+        let ctx = PacketContext {
+            flow_id: flow.id,
+            is_orig: flow.is_orig(side),
+            is_new,
+        };
         self.reschedule(idx, tcp_outcome, ts);
         Some(ctx)
     }
@@ -348,7 +372,10 @@ impl FlowTable {
         let c = &self.config;
         let fixed_close = matches!(current, TimerClass::TcpClosing | TimerClass::TcpResetDelay);
         Some(match o.close {
-            CloseEvent::Complete => (TimerClass::TcpClosing, last.saturating_add(c.tcp_close_delay.0)),
+            CloseEvent::Complete => (
+                TimerClass::TcpClosing,
+                last.saturating_add(c.tcp_close_delay.0),
+            ),
             CloseEvent::ResetAfterFin => {
                 let at = ts.saturating_add(c.tcp_reset_delay.0);
                 if fixed_close {
@@ -358,14 +385,21 @@ impl FlowTable {
                 }
             }
             CloseEvent::None if fixed_close => (current, deadline),
-            CloseEvent::None if o.armed_attempt => {
-                (TimerClass::TcpAttempt, ts.saturating_add(c.tcp_attempt_delay.0))
-            }
-            CloseEvent::None if current == TimerClass::TcpAttempt && tcp.attempt_pending(orig_side) => {
+            CloseEvent::None if o.armed_attempt => (
+                TimerClass::TcpAttempt,
+                ts.saturating_add(c.tcp_attempt_delay.0),
+            ),
+            CloseEvent::None
+                if current == TimerClass::TcpAttempt && tcp.attempt_pending(orig_side) =>
+            {
                 (current, deadline)
             }
             CloseEvent::None => {
-                let class = if tcp.long_idle { TimerClass::TcpIdle } else { TimerClass::TcpHandshakeIdle };
+                let class = if tcp.long_idle {
+                    TimerClass::TcpIdle
+                } else {
+                    TimerClass::TcpHandshakeIdle
+                };
                 (class, deadline_after(last, self.idle_timeout(class)))
             }
         })
@@ -380,13 +414,16 @@ impl FlowTable {
                 (class, deadline_after(f.last, self.idle_timeout(class)))
             }),
         };
-        let Some((class, deadline)) = target else { return };
-        let Some(flow) = self.flows.get_mut(idx as usize) else { return };
+        let Some((class, deadline)) = target else {
+            return;
+        };
+        let Some(flow) = self.flows.get_mut(idx as usize) else {
+            return;
+        };
         let current = flow.links.class;
-        if class == current && deadline == flow.deadline {
-            if class.is_fixed() || self.lists.is_tail(class, idx) {
-                return;
-            }
+        let unchanged = class == current && deadline == flow.deadline;
+        if unchanged && (class.is_fixed() || self.lists.is_tail(class, idx)) {
+            return;
         }
         flow.deadline = deadline;
         if class == current && self.lists.is_tail(class, idx) {
@@ -400,22 +437,33 @@ impl FlowTable {
     /// Writes every flow whose deadline is at or before the clock.
     fn expire_due(&mut self, out: &mut impl Sink<ConnRecord>) {
         while let Some(idx) = self.lists.due(self.clock) {
-            let Some(class) = self.flows.get(idx as usize).map(|f| f.links.class) else { return };
+            let Some(class) = self.flows.get(idx as usize).map(|f| f.links.class) else {
+                return;
+            };
             self.remove(idx, reason_of(class), out);
         }
     }
 
     /// Removes flow `idx` and writes its record.
     fn remove(&mut self, idx: u32, reason: CloseReason, out: &mut impl Sink<ConnRecord>) {
-        let Some(flow) = self.flows.get(idx as usize) else { return };
+        let Some(flow) = self.flows.get(idx as usize) else {
+            return;
+        };
         let hash = self.hasher.hash_one(flow.key);
         if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
             entry.remove();
         }
         self.lists.unlink(&mut self.flows, idx);
-        let Some(flow) = self.flows.get(idx as usize) else { return };
+        let Some(flow) = self.flows.get(idx as usize) else {
+            return;
+        };
         let tcp_idx = flow.tcp;
-        let record = build_record(flow, self.tcp.get(tcp_idx as usize), reason, self.config.uid_seed);
+        let record = build_record(
+            flow,
+            self.tcp.get(tcp_idx as usize),
+            reason,
+            self.config.uid_seed,
+        );
         if flow.history.truncated() {
             self.counters.history_truncated += 1;
         }

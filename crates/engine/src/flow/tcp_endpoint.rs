@@ -39,7 +39,10 @@ pub(crate) enum EndpointState {
 
 impl EndpointState {
     pub fn is_handshake(self) -> bool {
-        matches!(self, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent)
+        matches!(
+            self,
+            EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent
+        )
     }
 }
 
@@ -85,7 +88,10 @@ pub(crate) struct TcpEndpoint {
 
 impl TcpEndpoint {
     pub fn new() -> Self {
-        TcpEndpoint { reassem_seq: 1, ..TcpEndpoint::default() }
+        TcpEndpoint {
+            reassem_seq: 1,
+            ..TcpEndpoint::default()
+        }
     }
 
     /// Zeek `SetState`; returns whether this ends the handshake phase of the
@@ -120,7 +126,7 @@ impl TcpEndpoint {
     }
 
     /// Zeek `ToRelativeSeqSpace`.
-    pub fn to_relative(&self, seq: u32, wraps: u32) -> u64 {
+    pub fn relative(&self, seq: u32, wraps: u32) -> u64 {
         full_seq(seq, wraps).wrapping_sub(u64::from(self.start_seq))
     }
 
@@ -145,9 +151,7 @@ impl TcpEndpoint {
         let ack = full_seq(self.ack_seq, self.ack_wraps);
         // Zeek subtracts unsigned; saturate so a bogus start never yields 2^64-ish.
         let mut size = last.max(ack).saturating_sub(u64::from(self.start_seq));
-        if size != 0 {
-            size -= 1; // the SYN octet
-        }
+        size = size.saturating_sub(1); // the SYN octet
         if self.fin_seen && size != 0 {
             size -= 1; // the FIN octet
         }
@@ -239,7 +243,8 @@ impl TcpEndpoint {
     /// Zeek `is_clean`: established, or closed right after being established.
     pub fn is_clean(&self) -> bool {
         self.state == EndpointState::Established
-            || (self.state == EndpointState::Closed && self.prev_state == EndpointState::Established)
+            || (self.state == EndpointState::Closed
+                && self.prev_state == EndpointState::Established)
     }
 }
 

@@ -10,8 +10,8 @@
 #![deny(clippy::indexing_slicing)]
 
 use super::history::{
-    History, Scaled, HIST_ACK_PKT, HIST_DATA_PKT, HIST_FIN_PKT, HIST_FIN_RST_PKT, HIST_MULTI_FLAG_PKT,
-    HIST_RST_PKT, HIST_SYN_PKT,
+    History, Scaled, HIST_ACK_PKT, HIST_DATA_PKT, HIST_FIN_PKT, HIST_FIN_RST_PKT,
+    HIST_MULTI_FLAG_PKT, HIST_RST_PKT, HIST_SYN_PKT,
 };
 use super::key::TcpFacts;
 use super::tcp_endpoint::{seq_delta, EndpointState as St, TcpEndpoint};
@@ -93,7 +93,7 @@ fn relative_seq(ep: &TcpEndpoint, cur: u32, last: u32, wraps: u32, underflow: &m
         // Zeek returns the signed delta as uint64.
         return i64::from(d) as u64;
     }
-    ep.to_relative(cur, wraps)
+    ep.relative(cur, wraps)
 }
 
 /// Zeek `init_endpoint`.
@@ -135,7 +135,13 @@ fn init_endpoint(ep: &mut TcpEndpoint, f: &TcpFacts, seq: u32, last: u32) {
 }
 
 /// Zeek `update_history` for one endpoint.
-fn update_history(f: &TcpFacts, ep: &mut TcpEndpoint, h: &mut History, is_orig: bool, rel_seq: u64) {
+fn update_history(
+    f: &TcpFacts,
+    ep: &mut TcpEndpoint,
+    h: &mut History,
+    is_orig: bool,
+    rel_seq: u64,
+) {
     let (syn, fin, rst) = (f.flags.syn(), f.flags.fin(), f.flags.rst());
     let bits = u8::from(syn) + u8::from(fin) + u8::from(rst);
     // Zeek compares 64-bit relative numbers; 32 bits tell repeats apart as well.
@@ -287,7 +293,13 @@ impl TcpConn {
     }
 
     /// Processes one segment sent by `side`.
-    pub fn process(&mut self, f: &TcpFacts, side: usize, orig_side: &mut usize, h: &mut History) -> TcpOutcome {
+    pub fn process(
+        &mut self,
+        f: &TcpFacts,
+        side: usize,
+        orig_side: &mut usize,
+        h: &mut History,
+    ) -> TcpOutcome {
         let mut out = TcpOutcome::default();
         let is_orig = side == *orig_side;
         self.set_partial_status(f, is_orig);
@@ -323,7 +335,13 @@ impl TcpConn {
                 peer.last_seq = start;
             } else {
                 let mut ack_underflow = false;
-                rel_ack = relative_seq(peer, f.ack, peer.ack_seq, peer.ack_wraps, &mut ack_underflow);
+                rel_ack = relative_seq(
+                    peer,
+                    f.ack,
+                    peer.ack_seq,
+                    peer.ack_wraps,
+                    &mut ack_underflow,
+                );
                 if ack_underflow {
                     rel_ack = 0;
                 } else if !f.flags.rst() {
@@ -337,7 +355,8 @@ impl TcpConn {
         }
 
         update_last_seq(ep, seq_one_past, f, h, is_orig);
-        let (do_close, reset_after_fin) = self.update_state_machine(f, side, orig_side, h, &mut out);
+        let (do_close, reset_after_fin) =
+            self.update_state_machine(f, side, orig_side, h, &mut out);
 
         if f.flags.ack() {
             self.peer_ack_received(side, *orig_side, rel_ack, h);
@@ -347,7 +366,11 @@ impl TcpConn {
 
         let (ep, _) = pair(&mut self.ep, side);
         if f.len > 0 && f.captured_all && !f.flags.rst() && !underflow {
-            let rel_data_seq = if f.flags.syn() { rel_seq.wrapping_add(1) } else { rel_seq };
+            let rel_data_seq = if f.flags.syn() {
+                rel_seq.wrapping_add(1)
+            } else {
+                rel_seq
+            };
             ep.data_sent(rel_data_seq, f.len);
         }
         if do_close && self.connection_closed(side) {
@@ -405,7 +428,11 @@ impl TcpConn {
             }
             St::Established | St::Partial => {
                 let mut do_close = false;
-                if f.flags.syn() && ep.state == St::Partial && peer.state == St::Inactive && !f.flags.ack() {
+                if f.flags.syn()
+                    && ep.state == St::Partial
+                    && peer.state == St::Inactive
+                    && !f.flags.ack()
+                {
                     out.handshake_done |= ep.set_state(St::SynSent, peer.state);
                 }
                 if f.flags.fin() && !f.flags.rst() {
@@ -448,13 +475,18 @@ impl TcpConn {
         if f.flags.syn() {
             if is_orig {
                 let (ep, peer) = pair(&mut self.ep, side);
-                let new = if f.flags.ack() { St::SynAckSent } else { St::SynSent };
+                let new = if f.flags.ack() {
+                    St::SynAckSent
+                } else {
+                    St::SynSent
+                };
                 out.handshake_done |= ep.set_state(new, peer.state);
                 self.attempt_armed = true;
                 out.armed_attempt = true;
             } else {
                 let (ep, peer) = pair(&mut self.ep, side);
-                let reversal = !f.flags.ack() && peer.state == St::SynAckSent && f.seq == ep.start_seq;
+                let reversal =
+                    !f.flags.ack() && peer.state == St::SynAckSent && f.seq == ep.start_seq;
                 if reversal {
                     // SYN seen after its SYN-ACK: flip and establish.
                     self.flip_roles(orig_side, h);

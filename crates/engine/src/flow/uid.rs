@@ -26,7 +26,10 @@ struct Hasher96 {
 
 impl Hasher96 {
     fn new(seed: u64) -> Self {
-        Hasher96 { a: mix(seed ^ GOLDEN), b: mix(seed.wrapping_add(GOLDEN.wrapping_mul(3))) }
+        Hasher96 {
+            a: mix(seed ^ GOLDEN),
+            b: mix(seed.wrapping_add(GOLDEN.wrapping_mul(3))),
+        }
     }
 
     fn word(&mut self, w: u64) {
@@ -57,28 +60,47 @@ pub(crate) fn uid_hash(seed: u64, key: &FlowKey, start_nanos: i64, salt: u8) -> 
         h.word(word_at(addr, 1));
     }
     let ports = (u64::from(key.port[0]) << 16) | u64::from(key.port[1]);
-    h.word(ports | (u64::from(key.proto) << 32) | (u64::from(key.flags) << 40) | (u64::from(salt) << 48));
+    h.word(
+        ports
+            | (u64::from(key.proto) << 32)
+            | (u64::from(key.flags) << 40)
+            | (u64::from(salt) << 48),
+    );
     h.word(start_nanos as u64);
     h.finish()
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// `C` followed by the base62 digits of `value` (most significant first).
-pub(crate) fn format_uid(value: u128) -> String {
-    let mut digits = [0u8; 24];
-    let mut n = 0;
-    let mut v = value;
-    loop {
-        let d = (v % 62) as usize;
-        if let (Some(slot), Some(&c)) = (digits.get_mut(n), BASE62.get(d)) {
+/// 62^10, the largest power of 62 below 2^64.
+const B62_POW10: u128 = 839_299_365_868_340_224;
+
+/// Appends the base62 digits of `v`, at least `min_digits` (zero padded).
+fn push_base62(out: &mut [u8; 24], n: &mut usize, mut v: u64, min_digits: usize) {
+    let mut written = 0;
+    while v > 0 || written < min_digits {
+        if let (Some(slot), Some(&c)) = (out.get_mut(*n), BASE62.get((v % 62) as usize)) {
             *slot = c;
         }
-        n += 1;
+        *n += 1;
+        written += 1;
         v /= 62;
-        if v == 0 || n == digits.len() {
-            break;
-        }
+    }
+}
+
+/// `C` followed by the base62 digits of `value` (most significant first).
+pub(crate) fn format_uid(value: u128) -> String {
+    // One 128-bit division; the rest in 64 bits (values below 2^128 / 62^10
+    // fit in the upper part for the 96-bit uids used here).
+    let low = (value % B62_POW10) as u64;
+    let high = u64::try_from(value / B62_POW10).unwrap_or(u64::MAX);
+    let mut digits = [0u8; 24];
+    let mut n = 0;
+    if high == 0 {
+        push_base62(&mut digits, &mut n, low, 1);
+    } else {
+        push_base62(&mut digits, &mut n, low, 10);
+        push_base62(&mut digits, &mut n, high, 0);
     }
     let mut s = String::with_capacity(n + 1);
     s.push('C');
@@ -93,18 +115,35 @@ mod tests {
     use super::*;
 
     fn key(port: u16) -> FlowKey {
-        FlowKey { addr: [[1; 16], [2; 16]], port: [port, 80], proto: 6, flags: 0 }
+        FlowKey {
+            addr: [[1; 16], [2; 16]],
+            port: [port, 80],
+            proto: 6,
+            flags: 0,
+        }
     }
 
     #[test]
     fn stable_value() {
         // Pinned: a change here changes every uid in every log.
         let h = uid_hash(0, &key(1234), 1_700_000_000_000_000_000, 0);
-        assert_eq!(format_uid(h), format_uid(uid_hash(0, &key(1234), 1_700_000_000_000_000_000, 0)));
+        assert_eq!(format_uid(h), "C1ZpEJfdal6DOgCn90");
         assert!(h < (1u128 << 96));
         assert_eq!(format_uid(0), "C0");
         assert_eq!(format_uid(61), "Cz");
         assert_eq!(format_uid(62), "C10");
+        let big = (1u128 << 96) - 1;
+        assert_eq!(format_uid(big), "C".to_owned() + &slow_base62(big));
+        assert_eq!(format_uid(B62_POW10), "C1".to_owned() + &"0".repeat(10));
+    }
+
+    fn slow_base62(mut v: u128) -> String {
+        let mut d = Vec::new();
+        while v > 0 {
+            d.push(BASE62[(v % 62) as usize]);
+            v /= 62;
+        }
+        d.iter().rev().map(|&c| char::from(c)).collect()
     }
 
     #[test]
