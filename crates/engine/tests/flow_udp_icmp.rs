@@ -77,6 +77,31 @@ fn icmp_echo_request_and_reply_are_one_connection() {
 }
 
 #[test]
+fn icmpv6_echo_over_ipv6_is_one_connection() {
+    let r = single(&[
+        icmp6(0, "fe80::1", "fe80::2", 128, 16),
+        icmp6(1, "fe80::2", "fe80::1", 129, 16),
+    ]);
+    assert_eq!(
+        (r.orig_h.to_string(), r.resp_h.to_string()),
+        ("fe80::1".to_string(), "fe80::2".to_string())
+    );
+    assert_eq!((r.orig_p, r.resp_p, r.ip_proto), (128, 129, 58));
+    assert_eq!((r.orig_bytes, r.resp_bytes), (Some(16), Some(16)));
+    assert_eq!(r.orig_ip_bytes, 64);
+}
+
+#[test]
+fn ipv4_mapped_ipv6_is_not_ipv4() {
+    let recs = run(&[
+        udp(0, "::ffff:10.0.0.1", 40000, "::ffff:10.0.0.2", 53, 10),
+        udp(1, A, 40000, B, 53, 10),
+    ]);
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().any(|r| r.orig_h.is_ipv6()) && recs.iter().any(|r| r.orig_h.is_ipv4()));
+}
+
+#[test]
 fn icmp_error_is_one_way_with_code_as_responder_port() {
     let recs = run(&[
         icmp(0, "10.0.0.254", A, 3, 3, 28),
@@ -113,6 +138,10 @@ fn unkeyable_packets_are_counted_not_accounted() {
     assert!(table.observe(&later_fragment(2, A, B), &mut out).is_none());
     assert!(table.observe(&malformed(3, A, B), &mut out).is_none());
     assert!(table.is_empty());
+    // Non-IP packets still move the clock: this flow expires at an ARP.
+    table.observe(&udp(10, A, 40000, B, 53, 10), &mut out);
+    table.observe(&arp(60_010), &mut out);
+    assert_eq!(out.len(), 1);
     let c = table.counters();
     assert_eq!(
         (
@@ -121,7 +150,7 @@ fn unkeyable_packets_are_counted_not_accounted() {
             c.malformed_transport,
             c.created
         ),
-        (2, 1, 1, 0)
+        (3, 1, 1, 1)
     );
     let names: Vec<_> = c.to_vec().into_iter().map(|(n, _)| n).collect();
     for name in [

@@ -2,6 +2,7 @@
 //! `base/protocols/conn/main.zeek`): endpoint states, sizes and history in →
 //! one [`ConnState`] out. TCP uses the endpoint state machine; UDP only
 //! whether each side sent anything; ICMP and other protocols are `OTH`.
+#![deny(clippy::indexing_slicing)]
 
 use super::history::History;
 use super::record::ConnState;

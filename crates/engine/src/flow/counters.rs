@@ -1,5 +1,6 @@
 //! Counters of the flow table: packets it skipped and why, and how each
 //! connection left the table.
+#![deny(clippy::indexing_slicing)]
 
 use crate::counters::Counters;
 

@@ -8,6 +8,7 @@
 //! (0/1); `orig_side` says which side is the originator, so flipping roles
 //! is a single toggle. TCP state lives in a separate slab (`tcp` index) so
 //! UDP and ICMP flows stay small.
+#![deny(clippy::indexing_slicing)]
 
 use crate::decode::{Decoded, MacAddr};
 

@@ -10,6 +10,7 @@
 //! deadlines are cached here. Packet timestamps that go backwards can leave a
 //! list slightly out of order; such a flow expires when it reaches the head
 //! (or when its own next packet finds it due), never early.
+#![deny(clippy::indexing_slicing)]
 
 /// No flow (end of a list).
 pub(crate) const NIL: u32 = u32::MAX;

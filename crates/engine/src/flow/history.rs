@@ -5,6 +5,7 @@
 //! occurrence). Originator letters are upper case, responder letters lower
 //! case. Limit: [`HISTORY_CAPACITY`] letters; further letters are dropped and
 //! the record counts as truncated (counter `flow.history_truncated`).
+#![deny(clippy::indexing_slicing)]
 
 /// Letters kept per connection.
 pub(crate) const HISTORY_CAPACITY: usize = 26;

@@ -10,6 +10,7 @@
 //! their destination "port" is the ICMP code. Other IP protocols use ports 0.
 //! Packets without an IP layer, non-first fragments and malformed transport
 //! headers produce a [`Skip`] reason for the counters.
+#![deny(clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

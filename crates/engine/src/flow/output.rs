@@ -3,6 +3,7 @@
 //! duration is positive (sizes never for unknown IP protocols); packet and IP byte counts always are; an empty
 //! history is logged as `-` (the empty string here); VLAN 0 means untagged.
 //! This is the only place (besides the uid) that allocates per connection.
+#![deny(clippy::indexing_slicing)]
 
 use super::conn_state::{tcp_conn_state, udp_conn_state};
 use super::entry::Flow;

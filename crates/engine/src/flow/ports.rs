@@ -11,6 +11,7 @@
 //! broadcast address is never flipped. ICMP and other protocols never flip.
 //!
 //! The set is two 65536-bit maps (16 KiB), shared by the table.
+#![deny(clippy::indexing_slicing)]
 
 use crate::decode::TcpFlags;
 

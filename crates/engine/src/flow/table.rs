@@ -14,6 +14,7 @@
 //! [`FlowTable::advance`]). Before a packet is accounted, every flow whose
 //! deadline is at or before the clock is written, earliest deadline first,
 //! like Zeek's timers firing before the packet that passes them.
+#![deny(clippy::indexing_slicing)]
 
 use std::hash::BuildHasher;
 
@@ -93,12 +94,17 @@ impl FlowTable {
 
     /// Accounts one decoded packet (IP with TCP/UDP/ICMP/other transport;
     /// non-IP packets and later fragments are ignored and counted). First
-    /// writes the flows whose timers expired at this packet's time.
+    /// writes the flows whose timers expired at this packet's time (any
+    /// packet, accounted or not, moves the clock).
     pub fn observe(
         &mut self,
         pkt: &Decoded<'_>,
         out: &mut impl Sink<ConnRecord>,
     ) -> Option<PacketContext> {
+        // Every packet moves time on, like Zeek's timers (even ARP).
+        let ts = pkt.ts.as_nanos();
+        self.clock = self.clock.max(ts);
+        self.expire_due(out);
         let view = match PacketView::from_decoded(pkt) {
             Ok(v) => v,
             Err(skip) => {
@@ -110,9 +116,6 @@ impl FlowTable {
                 return None;
             }
         };
-        let ts = pkt.ts.as_nanos();
-        self.clock = self.clock.max(ts);
-        self.expire_due(out);
 
         let (key, side) = view.key();
         let hash = self.hasher.hash_one(key);

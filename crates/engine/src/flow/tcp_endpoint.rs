@@ -12,6 +12,7 @@
 //! [`MAX_ABOVE_HOLE_WITHOUT_ACKS`] while nothing was acknowledged stops gap
 //! reporting for the endpoint, like Zeek's
 //! `tcp_max_above_hole_without_any_acks`.
+#![deny(clippy::indexing_slicing)]
 
 use super::history::{History, Scaled, ScaledCounters};
 

@@ -6,6 +6,7 @@
 //! `DefaultHasher` may change between Rust releases. A `salt` separates two
 //! connections on one 5-tuple that start at the same instant (port reuse
 //! within one timestamp).
+#![deny(clippy::indexing_slicing)]
 
 use super::key::FlowKey;
 
@@ -140,7 +141,7 @@ mod tests {
     fn slow_base62(mut v: u128) -> String {
         let mut d = Vec::new();
         while v > 0 {
-            d.push(BASE62[(v % 62) as usize]);
+            d.push(BASE62.get((v % 62) as usize).copied().unwrap_or(b'?'));
             v /= 62;
         }
         d.iter().rev().map(|&c| char::from(c)).collect()

@@ -182,6 +182,18 @@ pub fn icmp(
     frame(ts_ms, src, dst, 1, 28 + data, Transport::Icmp(m))
 }
 
+/// An ICMPv6 message with `data` bytes after the 8-byte ICMP header.
+pub fn icmp6(ts_ms: i64, src: &str, dst: &str, icmp_type: u8, data: u32) -> Decoded<'static> {
+    let m = IcmpMessage {
+        v6: true,
+        icmp_type,
+        code: 0,
+        payload: &ZEROS[..(data + 4) as usize],
+        payload_len: data + 4,
+    };
+    frame(ts_ms, src, dst, 58, 48 + data, Transport::Icmp(m))
+}
+
 /// An IP packet of another protocol (e.g. 47 GRE).
 pub fn other_ip(ts_ms: i64, src: &str, dst: &str, protocol: u8, len: u32) -> Decoded<'static> {
     frame(ts_ms, src, dst, protocol, 20 + len, Transport::Other)
