@@ -300,3 +300,62 @@ fn gaps_in_partial_connections_are_not_reported() {
     assert_eq!(r.missed_bytes, 0);
     assert_eq!(r.history, "Da");
 }
+
+// (conn_state, history) pairs seen in real Zeek logs (shared Stratosphere data).
+
+#[test]
+fn rst_right_after_syn_ack_is_rsto_shr() {
+    let r = single(&[
+        tcp(0, A, 51234, B, 80, "S", 1000, 0, 0),
+        tcp(10, B, 80, A, 51234, "SA", 5000, 1001, 0),
+        tcp(20, A, 51234, B, 80, "R", 1001, 0, 0),
+    ]);
+    assert_eq!((state(&r), r.history.as_str()), ("RSTO", "ShR"));
+}
+
+/// Handshake and one data exchange, then the given closing packets.
+fn closing(tail: &[(i64, bool, &str, u32, u32)]) -> ConnRecord {
+    let mut p = handshake();
+    p.push(tcp(30, A, 51234, B, 80, "PA", 1001, 5001, 10));
+    p.push(tcp(40, B, 80, A, 51234, "A", 5001, 1011, 0));
+    p.push(tcp(50, B, 80, A, 51234, "PA", 5001, 1011, 20));
+    for &(t, from_orig, fl, seq, ack) in tail {
+        p.push(if from_orig {
+            tcp(t, A, 51234, B, 80, fl, seq, ack, 0)
+        } else {
+            tcp(t, B, 80, A, 51234, fl, seq, ack, 0)
+        });
+    }
+    single(&p)
+}
+
+#[test]
+fn responder_closes_first_is_sf_fdf() {
+    let r = closing(&[
+        (60, false, "FA", 5021, 1011),
+        (70, true, "FA", 1011, 5022),
+        (80, false, "A", 5022, 1012),
+    ]);
+    assert_eq!((state(&r), r.history.as_str()), ("SF", "ShADadfF"));
+    assert_eq!((r.orig_bytes, r.resp_bytes), (Some(10), Some(20)));
+}
+
+#[test]
+fn rst_after_both_fins_stays_sf() {
+    let r = closing(&[
+        (60, true, "FA", 1011, 5021),
+        (70, false, "FA", 5021, 1012),
+        (80, true, "R", 1012, 0),
+    ]);
+    assert_eq!((state(&r), r.history.as_str()), ("SF", "ShADadFfR"));
+}
+
+#[test]
+fn fin_rst_then_peer_fin_is_sf() {
+    let r = closing(&[
+        (60, true, "FA", 1011, 5021),
+        (70, true, "R", 1012, 0),
+        (80, false, "FA", 5021, 1012),
+    ]);
+    assert_eq!((state(&r), r.history.as_str()), ("SF", "ShADadFRf"));
+}
