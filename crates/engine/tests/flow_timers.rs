@@ -291,6 +291,27 @@ fn same_tuple_same_instant_gets_distinct_uids() {
 }
 
 #[test]
+fn recreated_at_the_same_instant_gets_a_distinct_uid() {
+    // With no close delay a RST'd connection ends at its own timestamp; the
+    // next packet at that instant starts another on the same key.
+    let config = FlowConfig {
+        tcp_close_delay: ms(0),
+        ..FlowConfig::default()
+    };
+    let pkts = [
+        tcp(0, A, 51234, B, 80, "R", 1000, 0, 0),
+        tcp(0, A, 51234, B, 80, "R", 1000, 0, 0),
+        tcp(0, A, 51234, B, 80, "R", 1000, 0, 0),
+    ];
+    let (recs, _) = run_with(config, &pkts);
+    assert_eq!(recs.len(), 3);
+    let mut uids: Vec<_> = recs.iter().map(|r| r.uid.clone()).collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), 3);
+}
+
+#[test]
 fn timestamps_going_backwards_do_not_panic_or_go_negative() {
     let mut pkts = Vec::new();
     let mut t: i64 = 500 * S;

@@ -28,6 +28,7 @@ use super::key::{FlowKey, PacketView, Skip, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_
 use super::output::build_record;
 use super::record::{CloseReason, ConnRecord};
 use super::tcp_state::{CloseEvent, TcpConn, TcpOutcome};
+use super::uid::RecentRemovals;
 use super::{FlowConfig, PacketContext};
 use crate::decode::Decoded;
 use crate::sink::Sink;
@@ -43,6 +44,7 @@ pub struct FlowTable {
     index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
     lists: TimerLists,
+    recent: RecentRemovals,
     /// Largest packet time seen (ns).
     clock: i64,
     next_id: u64,
@@ -85,6 +87,7 @@ impl FlowTable {
             index: HashTable::new(),
             hasher: foldhash::fast::RandomState::default(),
             lists: TimerLists::default(),
+            recent: RecentRemovals::default(),
             clock: i64::MIN,
             next_id: 0,
             live: 0,
@@ -120,19 +123,15 @@ impl FlowTable {
         let (key, side) = view.key();
         let hash = self.hasher.hash_one(key);
         let mut found = self.find(hash, &key);
-        let mut salt = 0;
         if let Some(idx) = found {
-            if let Some((reason, old_start, old_salt)) = self.replacement(idx, &view) {
-                if old_start == ts {
-                    salt = old_salt.wrapping_add(1);
-                }
+            if let Some(reason) = self.replacement(idx, &view) {
                 self.remove(idx, reason, out);
                 found = None;
             }
         }
         let (idx, is_new) = match found {
             Some(idx) => (idx, false),
-            None => (self.create(key, hash, side, &view, pkt, salt, out)?, true),
+            None => (self.create(key, hash, side, &view, pkt, out)?, true),
         };
         self.counters.packets += 1;
         self.update(idx, side, &view, pkt, ts, is_new)
@@ -211,24 +210,18 @@ impl FlowTable {
     }
 
     /// Whether the packet ends the existing flow `idx` first: its timer is
-    /// due, or (TCP) it is a SYN that starts a new connection (Zeek
-    /// `IsReuse`). Returns the reason and the old flow's start and salt.
-    fn replacement(&self, idx: u32, view: &PacketView) -> Option<(CloseReason, i64, u8)> {
+    /// due, or (TCP) it is a SYN that starts a new connection (Zeek `IsReuse`).
+    fn replacement(&self, idx: u32, view: &PacketView) -> Option<CloseReason> {
         let flow = self.flows.get(idx as usize)?;
-        let reason = if flow.deadline <= self.clock {
-            reason_of(flow.links.class)
-        } else {
-            let L4::Tcp(facts) = view.l4 else { return None };
-            let tcp = self.tcp.get(flow.tcp as usize)?;
-            if !tcp.is_reuse(&facts, flow.orig_side()) {
-                return None;
-            }
-            CloseReason::Reused
-        };
-        Some((reason, flow.start, flow.salt))
+        if flow.deadline <= self.clock {
+            return Some(reason_of(flow.links.class));
+        }
+        let L4::Tcp(facts) = view.l4 else { return None };
+        let tcp = self.tcp.get(flow.tcp as usize)?;
+        tcp.is_reuse(&facts, flow.orig_side())
+            .then_some(CloseReason::Reused)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn create(
         &mut self,
         key: FlowKey,
@@ -236,7 +229,6 @@ impl FlowTable {
         side: usize,
         view: &PacketView,
         pkt: &Decoded<'_>,
-        salt: u8,
         out: &mut impl Sink<ConnRecord>,
     ) -> Option<u32> {
         if self.live >= self.config.max_flows {
@@ -245,6 +237,7 @@ impl FlowTable {
         }
         let id = self.next_id;
         self.next_id += 1;
+        let salt = self.recent.salt_for(&key, pkt.ts.as_nanos());
         let mut flow = Flow::new(key, side, pkt, id, salt);
         let ports = &self.config.likely_server_ports;
         let flip = match view.l4 {
@@ -470,6 +463,7 @@ impl FlowTable {
         if flow.history.truncated() {
             self.counters.history_truncated += 1;
         }
+        self.recent.removed(&flow.key, flow.start, flow.salt);
         if tcp_idx != NO_TCP {
             self.free_tcp.push(tcp_idx);
         }

@@ -5,8 +5,11 @@
 //! Endpoints are indexed by the physical side of the flow key (0/1) and the
 //! originator is `orig_side`; flipping roles (the `^` letter, a SYN seen
 //! after its SYN-ACK) toggles `orig_side` without moving the endpoints.
-//! Zeek details not modelled: checksums (`C`), window recisions, storms, and
-//! deferring a close while data is pending in the reassembler.
+//! Not modelled: checksum validation (no `C` letter: the decoder does not
+//! verify checksums), window recisions and storms (weirds only), deferring a
+//! close while the reassembler still holds data, and the periodic
+//! `ExpireTimer` / `tcp_partial_close_delay` checks (they only matter for
+//! half-closed connections, which here wait for the inactivity timeout).
 #![deny(clippy::indexing_slicing)]
 
 use super::history::{

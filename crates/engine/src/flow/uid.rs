@@ -5,7 +5,8 @@
 //! The hash is a small splitmix64-style mixer written here, because std's
 //! `DefaultHasher` may change between Rust releases. A `salt` separates two
 //! connections on one 5-tuple that start at the same instant (port reuse
-//! within one timestamp).
+//! within one timestamp): [`RecentRemovals`] remembers the last
+//! [`RECENT_REMOVALS`] removed connections (direct-mapped by key).
 #![deny(clippy::indexing_slicing)]
 
 use super::key::FlowKey;
@@ -69,6 +70,48 @@ pub(crate) fn uid_hash(seed: u64, key: &FlowKey, start_nanos: i64, salt: u8) -> 
     );
     h.word(start_nanos as u64);
     h.finish()
+}
+
+/// Removed connections remembered to salt the uid of a successor that starts
+/// at the same instant on the same key.
+pub(crate) const RECENT_REMOVALS: usize = 64;
+
+/// A small direct-mapped memory of (key, start, salt) of removed connections.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecentRemovals {
+    slots: Vec<(FlowKey, i64, u8)>,
+}
+
+fn slot_of(key: &FlowKey) -> usize {
+    let mut h = Hasher96::new(0);
+    h.word((u64::from(key.port[0]) << 16) | u64::from(key.port[1]));
+    h.word(word_at(&key.addr[0], 1) ^ word_at(&key.addr[1], 1).rotate_left(32));
+    (h.a % RECENT_REMOVALS as u64) as usize
+}
+
+impl RecentRemovals {
+    pub fn removed(&mut self, key: &FlowKey, start: i64, salt: u8) {
+        if self.slots.is_empty() {
+            let empty = FlowKey {
+                addr: [[0; 16]; 2],
+                port: [0; 2],
+                proto: 0,
+                flags: 0,
+            };
+            self.slots = vec![(empty, i64::MIN, 0); RECENT_REMOVALS];
+        }
+        if let Some(slot) = self.slots.get_mut(slot_of(key)) {
+            *slot = (*key, start, salt);
+        }
+    }
+
+    /// The salt for a new connection on `key` starting at `start`.
+    pub fn salt_for(&self, key: &FlowKey, start: i64) -> u8 {
+        match self.slots.get(slot_of(key)) {
+            Some((k, s, salt)) if k == key && *s == start => salt.wrapping_add(1),
+            _ => 0,
+        }
+    }
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
