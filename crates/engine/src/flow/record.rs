@@ -95,6 +95,11 @@ pub enum CloseReason {
     Closed,
     /// No packet within the protocol's inactivity timeout.
     InactivityTimeout,
+    /// A TCP SYN (or SYN-ACK) the responder never answered, written after
+    /// `tcp_attempt_delay`.
+    AttemptTimeout,
+    /// A new SYN on the same 5-tuple started a new connection.
+    Reused,
     /// The flow table was full and this was the flow closest to expiry.
     Evicted,
     /// End of input.
@@ -116,6 +121,8 @@ pub struct ConnRecord {
     /// Responder port (ICMP: the counterpart type / code as Zeek does).
     pub resp_p: u16,
     pub proto: Proto,
+    /// IP protocol number from the header (Zeek `ip_proto`).
+    pub ip_proto: u8,
     /// Application protocols recognised on the connection (filled by analyzers).
     pub service: Vec<&'static str>,
     /// Last packet time minus first; `None` when zero, like Zeek.
