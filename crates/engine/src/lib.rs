@@ -10,6 +10,7 @@ pub mod counters;
 pub mod decode;
 pub mod flow;
 pub mod pipeline;
+pub mod simulate;
 pub mod sink;
 pub mod source;
 pub mod time;
