@@ -11,6 +11,7 @@ pub mod decode;
 pub mod flow;
 pub mod net;
 pub mod pipeline;
+pub mod simulate;
 pub mod sink;
 pub mod source;
 pub mod stats;
