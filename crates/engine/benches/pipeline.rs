@@ -22,11 +22,11 @@ fn capture() -> Vec<u8> {
         devices: 30,
         hours: 0.5,
         seed: 3,
-        attacks: vec![AttackKind::from_str_or_all("all")],
+        attacks: vec![AttackKind::All],
         ..SimConfig::default()
     };
     let mut sink = FnSink(|p: SimPacket| pcap_out::append_record(p.ts, &p.frame, &mut bytes));
-    simulate::simulate(&cfg, &mut sink);
+    let _ = simulate::simulate(&cfg, &mut sink);
     bytes
 }
 

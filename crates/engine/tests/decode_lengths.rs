@@ -124,10 +124,11 @@ fn ipv4_total_length_beyond_the_frame_is_a_weird_unless_snaplen() {
     let mut packet = ipv4_tcp(b"hello");
     packet[2..4].copy_from_slice(&1500u16.to_be_bytes());
     let (s, c) = describe(RAW, &packet);
-    // IP layer kept for the addresses, length clamped, transport untrusted.
+    // IP layer kept, length clamped to the frame, transport decoded from the
+    // bytes present (as Wireshark does), the lie counted.
     assert_eq!(
         s,
-        "rawip ip 192.168.1.10 -> 10.16.100.73 proto=6 ttl=64 ip_len=45 malformed"
+        "rawip ip 192.168.1.10 -> 10.16.100.73 proto=6 ttl=64 ip_len=45 tcp 40000->1883 flags=18 payload=5/5"
     );
     assert_eq!((c.ipv4_total_length_exceeds_capture, c.ipv4), (1, 1));
     // The same packet with a wire length of 1500: a snaplen cut.
@@ -216,7 +217,7 @@ fn ipv6_payload_length_beyond_the_frame_is_a_weird() {
     let (s, c) = describe(RAW, &packet);
     assert_eq!(
         s,
-        "rawip ip 2001:db8::a -> 2001:db8::b proto=6 ttl=32 ip_len=63 malformed"
+        "rawip ip 2001:db8::a -> 2001:db8::b proto=6 ttl=32 ip_len=63 tcp 40000->443 flags=02 payload=3/3"
     );
     assert_eq!(c.ipv6_payload_length_exceeds_capture, 1);
     let (s, c) = describe_cut(RAW, &packet, 940);

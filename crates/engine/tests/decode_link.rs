@@ -283,3 +283,24 @@ fn unknown_link_type_gives_no_network_and_a_counter() {
     assert!(listed.contains(&("decode.unknown_link_type", 1)));
     assert!(listed.contains(&("decode.packets", 1)));
 }
+
+#[test]
+fn pppoe_session_carries_ip() {
+    // version/type 0x11, code 0 (session data), session 0x556a, length, PPP IPv4.
+    let inner = ipv4_tcp(b"hello");
+    let mut hdr = vec![0x11, 0x00, 0x55, 0x6a];
+    hdr.extend_from_slice(&((inner.len() + 2) as u16).to_be_bytes());
+    hdr.extend_from_slice(&[0x00, 0x21]);
+    let frame = ethernet(0x8864, &with_prefix(&hdr, &inner));
+    let (s, c) = describe(LinkType::ETHERNET, &frame);
+    assert_eq!(s, format!("ether {IPV4_TCP_SUMMARY}"));
+    assert_eq!(c.pppoe, 1);
+    // LCP inside PPPoE: no IP, counted.
+    let frame = ethernet(0x8864, &[0x11, 0x00, 0x55, 0x6a, 0x00, 0x06, 0xc0, 0x21, 1, 1]);
+    let (s, c) = describe(LinkType::ETHERNET, &frame);
+    assert_eq!(s, "ether none");
+    assert_eq!(c.ppp_other_protocol, 1);
+    // Cut inside the PPPoE header.
+    let (_, c) = describe(LinkType::ETHERNET, &ethernet(0x8864, &[0x11, 0x00, 0x55]));
+    assert_eq!(c.link_header_truncated, 1);
+}

@@ -89,7 +89,7 @@ pub fn generate(args: &SimulateArgs) -> Result<SimSummary> {
         attacks,
         ..SimConfig::default()
     };
-    let summary = simulate::simulate(&cfg, &mut sink);
+    let summary = simulate::simulate(&cfg, &mut sink).map_err(|e| anyhow::anyhow!("{e}"))?;
     sink.drain();
     if let Some(e) = sink.error {
         return Err(e).with_context(|| format!("{}: write failed", pcap_path.display()));

@@ -69,6 +69,8 @@ decode_counters! {
     mpls => "decode.mpls",
     /// MPLS stacks deeper than `MAX_MPLS_LABELS`.
     mpls_too_many_labels => "decode.mpls.too_many_labels",
+    /// PPPoE session frames (the IP packet inside is decoded).
+    pppoe => "decode.pppoe",
     /// IEEE 802.3 frames (length field instead of an ethertype: LLC, STP, …).
     llc => "decode.llc",
     /// Ethertypes (or SLL/PPP protocols) other than IPv4, IPv6, ARP and VLAN.

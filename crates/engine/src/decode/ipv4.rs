@@ -52,7 +52,9 @@ pub(super) fn decode_ipv4<'a>(
     };
     let header_len = header.slice().len();
     let declared = usize::from(header.total_len());
-    let mut lengths_consistent = true;
+    // A total length beyond the frame is counted as weird, and the transport is
+    // still decoded from the bytes that are there, as Wireshark does: a flow
+    // must not lose packets because one header lies.
     let ip_len = if declared == 0 {
         c.ipv4_zero_total_length += 1;
         wire_avail
@@ -61,7 +63,6 @@ pub(super) fn decode_ipv4<'a>(
         return Network::None;
     } else if declared > wire_avail {
         c.ipv4_total_length_exceeds_capture += 1;
-        lengths_consistent = false;
         wire_avail
     } else {
         declared
@@ -80,9 +81,7 @@ pub(super) fn decode_ipv4<'a>(
         c.ipv4_fragments += 1;
     }
 
-    let transport = if !lengths_consistent {
-        Transport::Malformed
-    } else if offset != 0 {
+    let transport = if offset != 0 {
         c.later_fragments += 1;
         Transport::Other
     } else {

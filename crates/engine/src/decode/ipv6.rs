@@ -66,13 +66,13 @@ pub(super) fn decode_ipv6<'a>(
     let first_next = header.next_header().0;
     let declared = usize::from(header.payload_length());
     let wire_payload = wire_avail.saturating_sub(Ipv6Header::LEN);
-    let mut lengths_consistent = true;
+    // A payload length beyond the frame is counted as weird; the rest is still
+    // decoded from the bytes that are there (see ipv4.rs).
     let payload_len = if declared == 0 && first_next != NO_NEXT_HEADER {
         c.ipv6_zero_payload_length += 1;
         wire_payload
     } else if declared > wire_payload {
         c.ipv6_payload_length_exceeds_capture += 1;
-        lengths_consistent = false;
         wire_payload
     } else {
         declared
@@ -89,9 +89,6 @@ pub(super) fn decode_ipv6<'a>(
         fragment: None,
         transport: Transport::Malformed,
     };
-    if !lengths_consistent {
-        return Network::Ip(packet);
-    }
     let captured = bytes
         .get(Ipv6Header::LEN..ip_len.min(bytes.len()))
         .unwrap_or_default();

@@ -33,6 +33,10 @@ const ETHERTYPE_QINQ: u16 = 0x88a8;
 const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 const ETHERTYPE_MPLS_UNICAST: u16 = 0x8847;
 const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
+/// PPPoE session stage (discovery, 0x8863, carries no IP).
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+/// PPPoE header: version/type, code, session id, payload length.
+const PPPOE_HEADER_LEN: usize = 6;
 /// Below this value the Ethernet "type" field is an IEEE 802.3 length.
 const ETHERTYPE_MIN: u16 = 0x0600;
 
@@ -173,6 +177,7 @@ fn by_ethertype<'a>(
         ETHERTYPE_IPV6 => NetKind::Ipv6,
         ETHERTYPE_ARP => NetKind::Arp,
         ETHERTYPE_MPLS_UNICAST | ETHERTYPE_MPLS_MULTICAST => return mpls(rest, offset, c),
+        ETHERTYPE_PPPOE_SESSION => return pppoe_session(rest, offset, c),
         t if t < ETHERTYPE_MIN => {
             c.llc += 1;
             return None;
@@ -220,6 +225,33 @@ fn mpls<'a>(mut rest: &'a [u8], mut offset: usize, c: &mut DecodeCounters) -> Op
     }
     c.mpls_too_many_labels += 1;
     None
+}
+
+/// A PPPoE session frame (RFC 2516): 6-byte header, then a 2-byte PPP protocol.
+/// Hand-written: etherparse has no PPPoE.
+fn pppoe_session<'a>(rest: &'a [u8], offset: usize, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
+    c.pppoe += 1;
+    let Some(ppp) = rest.get(PPPOE_HEADER_LEN..) else {
+        c.link_header_truncated += 1;
+        return None;
+    };
+    let Some((protocol, bytes)) = ppp.split_first_chunk::<2>() else {
+        c.link_header_truncated += 1;
+        return None;
+    };
+    let kind = match u16::from_be_bytes(*protocol) {
+        PPP_IPV4 => NetKind::Ipv4,
+        PPP_IPV6 => NetKind::Ipv6,
+        _ => {
+            c.ppp_other_protocol += 1;
+            return None;
+        }
+    };
+    Some(NetStart {
+        kind,
+        bytes,
+        offset: offset + PPPOE_HEADER_LEN + 2,
+    })
 }
 
 /// Linux cooked capture v1 (16 bytes). Hand-written: etherparse's
