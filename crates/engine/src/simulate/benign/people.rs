@@ -11,10 +11,10 @@ use crate::simulate::tcp::Side;
 
 const RAW_PRINT_PORT: u16 = 9100;
 
-/// A response size drawn from a heavy-tailed, web-like distribution (≈ 1 KB … 150 KB, mean ≈ 18 KB).
+/// A response size drawn from a heavy-tailed, web-like distribution (≈ 1 KB … 80 KB, mean ≈ 10 KB).
 fn page_size(dev: &mut Device) -> usize {
     let x = dev.rng.f64();
-    let kb = 1.0 + 149.0 * x.powi(8);
+    let kb = 1.0 + 79.0 * x.powi(8);
     (kb * 1024.0) as usize
 }
 
@@ -35,8 +35,7 @@ pub fn browse(net: &mut Net, dev: &mut Device, t: Micros) {
         let end = net.tls_session(
             dev,
             after_dns,
-            server,
-            443,
+            (server, 443),
             Some(name),
             dev.profile.tls,
             &plan,
