@@ -204,3 +204,24 @@ fn unknown_attack_names_are_rejected() {
         AttackKind::FirmwareBehaviourChange
     );
 }
+
+#[test]
+fn tiny_fleets_and_short_captures_still_work() {
+    for devices in [1, 2, 3, 11] {
+        for hours in [0.01, 0.1] {
+            let (packets, s) = run(devices, hours, 41, &[AttackKind::All, AttackKind::Mirai]);
+            assert!(packets.windows(2).all(|w| w[0].ts <= w[1].ts));
+            assert!(
+                !s.truth.is_empty(),
+                "{devices} devices, {hours} h: no truth"
+            );
+            for t in &s.truth {
+                assert!(
+                    t.start <= t.end,
+                    "{devices} devices, {hours} h: {} runs backwards",
+                    t.kind
+                );
+            }
+        }
+    }
+}

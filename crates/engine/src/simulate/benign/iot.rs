@@ -123,7 +123,6 @@ pub fn mqtt_tick(net: &mut Net, dev: &mut Device, t: Micros) {
         );
         conn.tcp.send(&mut net.em, Side::Server, &msg, 500 * MILLI);
     }
-    conn.last_activity = conn.tcp.t;
 }
 
 fn open_mqtt(net: &mut Net, dev: &mut Device, t: Micros) {
@@ -157,12 +156,10 @@ fn open_mqtt(net: &mut Net, dev: &mut Device, t: Micros) {
     } else {
         s.send(&mut net.em, Side::Server, &mqtt::connack(0, m.version), 400);
     }
-    let last = s.t;
     dev.mqtt = Some(Persistent {
         tcp: s,
         messages_left: 60 + dev.rng.below(180) as u32,
         next_id: 1,
-        last_activity: last,
     });
 }
 
@@ -458,7 +455,6 @@ pub fn modbus_poll(net: &mut Net, dev: &mut Device, t: Micros) {
             tcp: s,
             messages_left: 500 + dev.rng.below(400) as u32,
             next_id: 0,
-            last_activity: at,
         });
     }
     let roll = dev.rng.f64();
@@ -497,7 +493,6 @@ pub fn modbus_poll(net: &mut Net, dev: &mut Device, t: Micros) {
         &resp,
         dev.rng.range_i64(2 * MILLI, 8 * MILLI),
     );
-    conn.last_activity = conn.tcp.t;
 }
 
 /// An infusion pump reports status to the clinical interface engine (HL7 v2 over MLLP).
