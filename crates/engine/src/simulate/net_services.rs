@@ -238,8 +238,7 @@ impl Net {
         &mut self,
         dev: &mut Device,
         t: Micros,
-        server: Host,
-        port: u16,
+        (server, port): (Host, u16),
         sni: Option<&str>,
         profile: &ClientProfile,
         rounds: &[Round],
@@ -294,10 +293,15 @@ impl Net {
     fn cert_chain(&self, name: &str) -> Vec<Vec<u8>> {
         let mut rng = SimRng::derive(self.seed, name, 509);
         let org = registrable(name);
+        // (intermediate, organisation, root): ECDSA chains, matching the P-256 leaf keys.
         let issuer = if org.len() % 2 == 0 {
-            ("DigiCert Global G2 TLS RSA SHA256 2020 CA1", "DigiCert Inc")
+            (
+                "DigiCert Global G3 TLS ECC SHA384 2020 CA1",
+                "DigiCert Inc",
+                "DigiCert Global Root G3",
+            )
         } else {
-            ("Amazon RSA 2048 M02", "Amazon")
+            ("Amazon ECDSA 256 M02", "Amazon", "Amazon Root CA 3")
         };
         let leaf = x509::CertSpec {
             subject_cn: name,
@@ -311,7 +315,7 @@ impl Net {
         let ca = x509::CertSpec {
             subject_cn: issuer.0,
             subject_org: issuer.1,
-            issuer_cn: "Global Root G2",
+            issuer_cn: issuer.2,
             issuer_org: issuer.1,
             not_before: self.start / 1_000_000 - 86_400 * 1200,
             not_after: self.start / 1_000_000 + 86_400 * 1500,
@@ -328,8 +332,7 @@ impl Net {
         &mut self,
         dev: &mut Device,
         t: Micros,
-        server: Host,
-        port: u16,
+        (server, port): (Host, u16),
         request: &[u8],
         head: &[u8],
         body: HttpBody<'_>,

@@ -101,8 +101,7 @@ pub fn beacon_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micro
         ctx.net.tls_session(
             dev,
             at,
-            server,
-            443,
+            (server, 443),
             Some(domain),
             &GO_IMPLANT,
             &[(up, down)],
@@ -323,8 +322,7 @@ pub fn exfil_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros
     let end = ctx.net.tls_session(
         dev,
         at,
-        server,
-        443,
+        (server, 443),
         Some(host),
         &GO_IMPLANT,
         &[(size, 250)],

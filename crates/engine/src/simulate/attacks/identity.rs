@@ -161,7 +161,7 @@ pub fn new_device_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<M
             )];
             let end = ctx
                 .net
-                .tls_session(dev, at, server, 443, Some(name), ROGUE.tls, &rounds);
+                .tls_session(dev, at, (server, 443), Some(name), ROGUE.tls, &rounds);
             Some(end.max(t) + a.rng.range_i64(20 * SEC, 90 * SEC))
         }
     }
@@ -226,7 +226,7 @@ pub fn duplicate_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Mi
     )];
     let end = ctx
         .net
-        .tls_session(dev, at, server, 443, Some(name), ROGUE.tls, &rounds);
+        .tls_session(dev, at, (server, 443), Some(name), ROGUE.tls, &rounds);
     let next = end.max(t) + a.rng.range_i64(20 * SEC, 90 * SEC);
     (next < a.until).then_some(next)
 }
@@ -309,8 +309,7 @@ pub fn firmware_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Mic
             let end = ctx.net.http_session(
                 dev,
                 at,
-                server,
-                http::PORT,
+                (server, http::PORT),
                 &req,
                 &head,
                 HttpBody::Noise(size),
@@ -339,8 +338,7 @@ pub fn firmware_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Mic
                 ctx.net.tls_session(
                     dev,
                     at,
-                    server,
-                    8443,
+                    (server, 8443),
                     Some(&domain),
                     dev.profile.tls,
                     &rounds,

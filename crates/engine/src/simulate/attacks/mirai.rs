@@ -95,32 +95,25 @@ pub fn scan(actor: Actor, slot: &Slot, mut rng: SimRng, campaign: Option<&'stati
     a
 }
 
-fn raw_tcp(
-    ctx: &mut Ctx<'_>,
-    t: Micros,
-    src: Host,
-    dst: Host,
-    ports: (u16, u16),
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    window: u16,
-    id: u16,
-) {
-    let ip = Ipv4Fields {
-        src: src.ip,
-        dst: dst.ip,
-        ttl: src.ttl,
-        id,
-        dont_fragment: false,
-    };
-    let tcp = TcpFields {
+fn seg(ports: (u16, u16), seq: u32, ack: u32, flags: u8, window: u16) -> TcpFields {
+    TcpFields {
         sport: ports.0,
         dport: ports.1,
         seq,
         ack,
         flags,
         window,
+    }
+}
+
+/// A raw TCP segment from `src` to `dst` (the scanner's own packets and the answers to them).
+fn raw_tcp(ctx: &mut Ctx<'_>, t: Micros, src: Host, dst: Host, tcp: TcpFields, id: u16) {
+    let ip = Ipv4Fields {
+        src: src.ip,
+        dst: dst.ip,
+        ttl: src.ttl,
+        id,
+        dont_fragment: false,
     };
     ctx.net
         .em
@@ -164,18 +157,27 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
         if local {
             match ctx.lan.lookup(target_ip) {
                 Some((host, open)) if host.ip != src.ip => {
-                    raw_tcp(ctx, at, src, host, (sport, port), seq, 0, SYN, window, id);
+                    raw_tcp(
+                        ctx,
+                        at,
+                        src,
+                        host,
+                        seg((sport, port), seq, 0, SYN, window),
+                        id,
+                    );
                     if open.contains(&port) {
                         raw_tcp(
                             ctx,
                             at + 400,
                             host,
                             src,
-                            (port, sport),
-                            a.rng.next_u32(),
-                            seq.wrapping_add(1),
-                            SYN | ACK,
-                            29_200,
+                            seg(
+                                (port, sport),
+                                a.rng.next_u32(),
+                                seq.wrapping_add(1),
+                                SYN | ACK,
+                                29_200,
+                            ),
                             a.rng.next_u16(),
                         );
                         raw_tcp(
@@ -183,11 +185,7 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
                             at + 500,
                             src,
                             host,
-                            (sport, port),
-                            seq.wrapping_add(1),
-                            0,
-                            RST,
-                            0,
+                            seg((sport, port), seq.wrapping_add(1), 0, RST, 0),
                             a.rng.next_u16(),
                         );
                     } else {
@@ -196,11 +194,7 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
                             at + 300,
                             host,
                             src,
-                            (port, sport),
-                            0,
-                            seq.wrapping_add(1),
-                            RST | ACK,
-                            0,
+                            seg((port, sport), 0, seq.wrapping_add(1), RST | ACK, 0),
                             a.rng.next_u16(),
                         );
                     }
@@ -224,7 +218,14 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
             ip: target_ip,
             ttl: 50,
         };
-        raw_tcp(ctx, at, src, dst, (sport, port), seq, 0, SYN, window, id);
+        raw_tcp(
+            ctx,
+            at,
+            src,
+            dst,
+            seg((sport, port), seq, 0, SYN, window),
+            id,
+        );
         let roll = a.rng.f64();
         let rtt = ctx.net.timing(target_ip).server_rtt;
         if roll < 0.02 {
@@ -233,11 +234,7 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
                 at + rtt,
                 dst,
                 src,
-                (port, sport),
-                0,
-                seq.wrapping_add(1),
-                RST | ACK,
-                0,
+                seg((port, sport), 0, seq.wrapping_add(1), RST | ACK, 0),
                 a.rng.next_u16(),
             );
         } else if roll < 0.03 {
@@ -246,11 +243,13 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
                 at + rtt,
                 dst,
                 src,
-                (port, sport),
-                a.rng.next_u32(),
-                seq.wrapping_add(1),
-                SYN | ACK,
-                5840,
+                seg(
+                    (port, sport),
+                    a.rng.next_u32(),
+                    seq.wrapping_add(1),
+                    SYN | ACK,
+                    5840,
+                ),
                 a.rng.next_u16(),
             );
             raw_tcp(
@@ -258,11 +257,7 @@ pub fn scan_step(ctx: &mut Ctx<'_>, a: &mut Attack, t: Micros) -> Option<Micros>
                 at + rtt + 100,
                 src,
                 dst,
-                (sport, port),
-                seq.wrapping_add(1),
-                0,
-                RST,
-                0,
+                seg((sport, port), seq.wrapping_add(1), 0, RST, 0),
                 a.rng.next_u16(),
             );
         }

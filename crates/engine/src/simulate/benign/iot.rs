@@ -28,7 +28,7 @@ pub fn cloud_session(net: &mut Net, dev: &mut Device, t: Micros) {
             dev.rng.range(150, 3000) as usize,
         ));
     }
-    net.tls_session(dev, at, server, 443, Some(name), p.tls, &plan);
+    net.tls_session(dev, at, (server, 443), Some(name), p.tls, &plan);
 }
 
 fn topic(pattern: &str, host: &str) -> String {
@@ -123,7 +123,6 @@ pub fn mqtt_tick(net: &mut Net, dev: &mut Device, t: Micros) {
         );
         conn.tcp.send(&mut net.em, Side::Server, &msg, 500 * MILLI);
     }
-    conn.last_activity = conn.tcp.t;
 }
 
 fn open_mqtt(net: &mut Net, dev: &mut Device, t: Micros) {
@@ -157,12 +156,10 @@ fn open_mqtt(net: &mut Net, dev: &mut Device, t: Micros) {
     } else {
         s.send(&mut net.em, Side::Server, &mqtt::connack(0, m.version), 400);
     }
-    let last = s.t;
     dev.mqtt = Some(Persistent {
         tcp: s,
         messages_left: 60 + dev.rng.below(180) as u32,
         next_id: 1,
-        last_activity: last,
     });
 }
 
@@ -224,8 +221,7 @@ pub fn http_check(net: &mut Net, dev: &mut Device, t: Micros) {
     net.http_session(
         dev,
         at,
-        server,
-        http::PORT,
+        (server, http::PORT),
         &req,
         &head,
         HttpBody::Bytes(body),
@@ -256,7 +252,7 @@ pub fn firmware_update(net: &mut Net, dev: &mut Device, t: Micros) -> Option<Mic
         &[("X-Firmware-Current", dev.firmware_version)],
         &[],
     );
-    let size = dev.rng.range(300_000, 1_400_000) as usize;
+    let size = dev.rng.range(200_000, 1_000_000) as usize;
     let head = http::response_head(
         200,
         "OK",
@@ -268,8 +264,7 @@ pub fn firmware_update(net: &mut Net, dev: &mut Device, t: Micros) -> Option<Mic
     let end = net.http_session(
         dev,
         at,
-        server,
-        http::PORT,
+        (server, http::PORT),
         &req,
         &head,
         HttpBody::Noise(size),
@@ -285,6 +280,9 @@ fn nvr_session(net: &mut Net, dev: &mut Device, port: u16, t: Micros) -> TcpSess
     TcpSession::new(nvr, dev.host(), cport, port, isn, Timing::lan(), t)
 }
 
+/// One RTSP request: method, URL, response headers, SDP body.
+type RtspStep<'a> = (&'a str, String, Vec<(&'a str, String)>, Option<&'a str>);
+
 /// The NVR pulls a short RTSP clip (interleaved RTP over TCP) from a camera.
 pub fn camera_stream(net: &mut Net, dev: &mut Device, t: Micros) {
     let mut s = nvr_session(net, dev, http::RTSP_PORT, t);
@@ -296,7 +294,7 @@ pub fn camera_stream(net: &mut Net, dev: &mut Device, t: Micros) {
         "v=0\r\no=- {session_id} 1 IN IP4 {ip}\r\ns=Media Presentation\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:trackID=1\r\n",
         ip = dev.ip
     );
-    let steps: [(&str, String, Vec<(&str, String)>, Option<&str>); 4] = [
+    let steps: [RtspStep<'_>; 4] = [
         (
             "OPTIONS",
             url.clone(),
@@ -341,8 +339,8 @@ pub fn camera_stream(net: &mut Net, dev: &mut Device, t: Micros) {
         s.request(&mut net.em, Side::Client, &req, MILLI);
         s.request(&mut net.em, Side::Server, &resp, 2 * MILLI);
     }
-    // 2–4 s of sub-stream video at ~25 frames/s, one chunk per frame.
-    let frames = 50 + dev.rng.below(50);
+    // 1.6–3.2 s of sub-stream video at ~25 frames/s, one chunk per frame.
+    let frames = 40 + dev.rng.below(40);
     let ssrc = dev.rng.next_u32();
     let mut seq: u16 = 1;
     for f in 0..frames {
@@ -409,7 +407,7 @@ pub fn camera_snapshot(net: &mut Net, dev: &mut Device, t: Micros) {
         &[("Authorization", "Basic YWRtaW46MTIzNDU=")],
         &[],
     );
-    let size = 18_000 + dev.rng.below(30_000);
+    let size = 12_000 + dev.rng.below(18_000);
     let noise = net.noise_vec(4096);
     let body = http::jpeg(size, 640, 360, &noise);
     let mut resp = http::response_head(
@@ -457,7 +455,6 @@ pub fn modbus_poll(net: &mut Net, dev: &mut Device, t: Micros) {
             tcp: s,
             messages_left: 500 + dev.rng.below(400) as u32,
             next_id: 0,
-            last_activity: at,
         });
     }
     let roll = dev.rng.f64();
@@ -496,7 +493,6 @@ pub fn modbus_poll(net: &mut Net, dev: &mut Device, t: Micros) {
         &resp,
         dev.rng.range_i64(2 * MILLI, 8 * MILLI),
     );
-    conn.last_activity = conn.tcp.t;
 }
 
 /// An infusion pump reports status to the clinical interface engine (HL7 v2 over MLLP).

@@ -144,7 +144,6 @@ pub fn dhcp_join(net: &mut Net, dev: &mut Device, t: Micros) {
     arp_announce(net, dev.host(), at);
     at += dev.rng.range_i64(5 * MILLI, 50 * MILLI);
     arp_resolve(net, dev.host(), gw, at);
-    dev.joined = true;
 }
 
 /// A gratuitous ARP: `host` announces its own address.

@@ -104,8 +104,8 @@ pub fn schedules(dev: &Device) -> Vec<Schedule> {
     }
     match class {
         DeviceClass::IpCamera => {
-            v.push(poisson(Activity::CameraStream, 900.0));
-            v.push(poisson(Activity::Snapshot, 180.0));
+            v.push(poisson(Activity::CameraStream, 1200.0));
+            v.push(poisson(Activity::Snapshot, 300.0));
         }
         DeviceClass::Plc => v.push(every(Activity::ModbusPoll, 5.0)),
         DeviceClass::InfusionPump => v.push(poisson(Activity::Hl7, 120.0)),
@@ -113,9 +113,9 @@ pub fn schedules(dev: &Device) -> Vec<Schedule> {
             v.push(poisson(
                 Activity::Browse,
                 if class == DeviceClass::Laptop {
-                    180.0
-                } else {
                     240.0
+                } else {
+                    300.0
                 },
             ));
             v.push(poisson(Activity::MdnsQuery, 1800.0));

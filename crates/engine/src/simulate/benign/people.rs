@@ -1,8 +1,8 @@
 //! People-driven traffic on laptops and phones: browsing bursts and print jobs.
 //!
 //! A browsing burst resolves a few sites and runs a TLS session to each with
-//! request/response rounds of web-like sizes; a print job sends a PJL/PCL
-//! document to a fleet printer on port 9100.
+//! request/response rounds of web-like sizes; a print job sends a PJL-wrapped
+//! PostScript document to a fleet printer on port 9100.
 
 use crate::simulate::emit::{Micros, MILLI, SEC};
 use crate::simulate::fleet::Device;
@@ -11,10 +11,10 @@ use crate::simulate::tcp::Side;
 
 const RAW_PRINT_PORT: u16 = 9100;
 
-/// A response size drawn from a heavy-tailed, web-like distribution (≈ 1 KB … 150 KB, mean ≈ 18 KB).
+/// A response size drawn from a heavy-tailed, web-like distribution (≈ 1 KB … 80 KB, mean ≈ 10 KB).
 fn page_size(dev: &mut Device) -> usize {
     let x = dev.rng.f64();
-    let kb = 1.0 + 149.0 * x.powi(8);
+    let kb = 1.0 + 79.0 * x.powi(8);
     (kb * 1024.0) as usize
 }
 
@@ -35,8 +35,7 @@ pub fn browse(net: &mut Net, dev: &mut Device, t: Micros) {
         let end = net.tls_session(
             dev,
             after_dns,
-            server,
-            443,
+            (server, 443),
             Some(name),
             dev.profile.tls,
             &plan,
@@ -54,13 +53,23 @@ pub fn print_job(net: &mut Net, dev: &mut Device, t: Micros) {
     s.connect(&mut net.em, dev.profile.tcp);
     let pages = 1 + dev.rng.below(8);
     let mut doc = format!(
-        "\x1b%-12345X@PJL JOB NAME=\"Document {}\"\r\n@PJL SET USERNAME=\"{}\"\r\n@PJL ENTER LANGUAGE=PCL\r\n",
+        "\x1b%-12345X@PJL JOB NAME=\"Document {}\"\r\n@PJL SET USERNAME=\"{}\"\r\n@PJL ENTER LANGUAGE=POSTSCRIPT\r\n%!PS-Adobe-3.0\n%%Pages: {pages}\n",
         dev.rng.below(1000),
         dev.hostname
     )
     .into_bytes();
-    doc.extend_from_slice(&net.noise_vec(pages * 24_000));
-    doc.extend_from_slice(b"\x1b%-12345X@PJL EOJ\r\n\x1b%-12345X");
+    // Each page carries a hex-encoded image (text, like a driver's PostScript output).
+    for page in 1..=pages {
+        doc.extend_from_slice(format!("%%Page: {page} {page}\n600 800 8 [600 0 0 -800 0 800] currentfile /ASCIIHexDecode filter image\n").as_bytes());
+        for chunk in net.noise_vec(12_000).chunks(40) {
+            for b in chunk {
+                doc.extend_from_slice(format!("{b:02x}").as_bytes());
+            }
+            doc.push(b'\n');
+        }
+        doc.extend_from_slice(b">\nshowpage\n");
+    }
+    doc.extend_from_slice(b"%%EOF\n\x1b%-12345X@PJL EOJ\r\n\x1b%-12345X");
     s.send(&mut net.em, Side::Client, &doc, 0);
     s.close(&mut net.em, Side::Client, 50 * MILLI);
 }

@@ -187,7 +187,6 @@ pub struct Persistent {
     pub tcp: TcpSession,
     pub messages_left: u32,
     pub next_id: u16,
-    pub last_activity: Micros,
 }
 
 /// Bound on cached DNS answers per device (oldest replaced first).
@@ -206,7 +205,6 @@ pub struct Device {
     pub mqtt: Option<Persistent>,
     pub modbus: Option<Persistent>,
     pub firmware_version: &'static str,
-    pub joined: bool,
 }
 
 impl Device {
@@ -239,7 +237,6 @@ impl Device {
             mqtt: None,
             modbus: None,
             firmware_version: profile.firmware_versions.0,
-            joined: false,
         }
     }
 

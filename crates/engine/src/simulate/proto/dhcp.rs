@@ -40,21 +40,14 @@ pub struct Lease {
     pub lease_secs: u32,
 }
 
-fn header(
-    op: u8,
-    xid: u32,
-    secs: u16,
-    broadcast: bool,
-    ciaddr: Ipv4Addr,
-    yiaddr: Ipv4Addr,
-    siaddr: Ipv4Addr,
-    mac: Mac,
-) -> Vec<u8> {
+/// The fixed BOOTP part; `addrs` are ciaddr, yiaddr, siaddr. Flags stay 0 (unicast replies).
+fn header(op: u8, xid: u32, secs: u16, addrs: [Ipv4Addr; 3], mac: Mac) -> Vec<u8> {
+    let [ciaddr, yiaddr, siaddr] = addrs;
     let mut b = Vec::with_capacity(BOOTP_MIN_LEN + 64);
     b.extend_from_slice(&[op, 1, 6, 0]);
     b.extend_from_slice(&xid.to_be_bytes());
     b.extend_from_slice(&secs.to_be_bytes());
-    b.extend_from_slice(&(if broadcast { 0x8000u16 } else { 0 }).to_be_bytes());
+    b.extend_from_slice(&[0, 0]);
     b.extend_from_slice(&ciaddr.octets());
     b.extend_from_slice(&yiaddr.octets());
     b.extend_from_slice(&siaddr.octets());
@@ -96,10 +89,7 @@ pub fn client_message(
         1,
         xid,
         secs,
-        false,
-        ciaddr,
-        Ipv4Addr::UNSPECIFIED,
-        Ipv4Addr::UNSPECIFIED,
+        [ciaddr, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED],
         id.mac,
     );
     opt(&mut b, 53, &[kind as u8]);
@@ -139,7 +129,7 @@ pub fn server_message(
     lease: &Lease,
     domain: &str,
 ) -> Vec<u8> {
-    let mut b = header(2, xid, 0, false, ciaddr, yiaddr, lease.server, mac);
+    let mut b = header(2, xid, 0, [ciaddr, yiaddr, lease.server], mac);
     opt(&mut b, 53, &[kind as u8]);
     opt(&mut b, 54, &lease.server.octets());
     opt(&mut b, 51, &lease.lease_secs.to_be_bytes());

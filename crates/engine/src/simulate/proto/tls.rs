@@ -60,11 +60,10 @@ fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
     let mut b = Vec::with_capacity(body.len() + 4);
     b.push(msg_type);
     b.extend_from_slice(
-        &(body.len() as u32)
+        (body.len() as u32)
             .to_be_bytes()
             .get(1..)
-            .unwrap_or_default()
-            .to_vec(),
+            .unwrap_or_default(),
     );
     b.extend_from_slice(body);
     b
