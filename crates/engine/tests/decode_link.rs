@@ -296,7 +296,10 @@ fn pppoe_session_carries_ip() {
     assert_eq!(s, format!("ether {IPV4_TCP_SUMMARY}"));
     assert_eq!(c.pppoe, 1);
     // LCP inside PPPoE: no IP, counted.
-    let frame = ethernet(0x8864, &[0x11, 0x00, 0x55, 0x6a, 0x00, 0x06, 0xc0, 0x21, 1, 1]);
+    let frame = ethernet(
+        0x8864,
+        &[0x11, 0x00, 0x55, 0x6a, 0x00, 0x06, 0xc0, 0x21, 1, 1],
+    );
     let (s, c) = describe(LinkType::ETHERNET, &frame);
     assert_eq!(s, "ether none");
     assert_eq!(c.ppp_other_protocol, 1);

@@ -105,7 +105,13 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     println!("  by conn_state: {}", fmt(&states));
     println!("devices:");
     for d in &summary.devices {
-        println!("  {}  {:<15} {:<18} {}", d.mac, d.ip.to_string(), d.class.as_str(), d.hostname);
+        println!(
+            "  {}  {:<15} {:<18} {}",
+            d.mac,
+            d.ip.to_string(),
+            d.class.as_str(),
+            d.hostname
+        );
     }
     println!(
         "injected attacks (ground truth in {}):",

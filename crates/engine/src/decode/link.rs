@@ -229,7 +229,11 @@ fn mpls<'a>(mut rest: &'a [u8], mut offset: usize, c: &mut DecodeCounters) -> Op
 
 /// A PPPoE session frame (RFC 2516): 6-byte header, then a 2-byte PPP protocol.
 /// Hand-written: etherparse has no PPPoE.
-fn pppoe_session<'a>(rest: &'a [u8], offset: usize, c: &mut DecodeCounters) -> Option<NetStart<'a>> {
+fn pppoe_session<'a>(
+    rest: &'a [u8],
+    offset: usize,
+    c: &mut DecodeCounters,
+) -> Option<NetStart<'a>> {
     c.pppoe += 1;
     let Some(ppp) = rest.get(PPPOE_HEADER_LEN..) else {
         c.link_header_truncated += 1;

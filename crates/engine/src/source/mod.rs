@@ -7,6 +7,7 @@
 //! delivered. Limits: [`MAX_RECORD_LEN`] bytes per record.
 //!
 //! Entry points: [`CaptureReader`] for streams, [`read_all`] for fuzzing.
+#![deny(clippy::indexing_slicing)]
 
 use crate::time::Timestamp;
 

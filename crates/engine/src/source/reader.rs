@@ -5,6 +5,7 @@
 //! [`SourceCounters`]. The format is detected by magic number. A damaged tail
 //! ends the stream with one `Err` naming its offset; later calls return
 //! `Ok(None)`. Limits: see [`super::MAX_RECORD_LEN`] and the stream buffer.
+#![deny(clippy::indexing_slicing)]
 
 use std::io::Read;
 
