@@ -4,6 +4,7 @@
 //! (every TCP ending Zeek distinguishes, UDP, ICMP, VLAN, IPv6) and one by
 //! `gatewatch simulate`. Run with `GATEWATCH_BLESS=1` to rewrite the expected
 //! files after an intended change, then review the diff by hand.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@
 //! Frame counts are always exact.
 //!
 //! Skips with a printed reason when tshark or ../shared/data is missing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
