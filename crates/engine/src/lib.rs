@@ -9,8 +9,10 @@
 pub mod counters;
 pub mod decode;
 pub mod flow;
+pub mod log;
 pub mod net;
 pub mod pipeline;
+pub mod proto;
 pub mod simulate;
 pub mod sink;
 pub mod source;
