@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
+use gatewatch_engine::flow::FlowTable;
 use gatewatch_engine::pipeline::Pipeline;
 use gatewatch_engine::sink::CountingSink;
 use serde_json::{json, Map, Value};
@@ -46,7 +47,7 @@ pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
         counters.retain(|(_, v)| *v != 0);
     }
     let damaged = outcome.damaged_tail.as_ref().map(|e| e.to_string());
-    let format = format!("{:?}", outcome.format);
+    let format = outcome.format.name();
 
     if args.json {
         let mut c = Map::new();
@@ -82,6 +83,10 @@ pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
             "protocols": protos,
             "top_talkers": talkers,
             "connections": flows.count,
+            "flow_memory": {
+                "peak_concurrent_flows": pipeline.flows().counters().active_peak,
+                "estimated_bytes_per_flow": FlowTable::bytes_per_flow(),
+            },
             "damaged_tail": damaged,
             "counters": c,
         });
@@ -101,6 +106,12 @@ pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
         println!("time          {a} .. {b} ({:.3} s)", s.span_secs());
     }
     println!("connections   {}", flows.count);
+    let peak = pipeline.flows().counters().active_peak;
+    println!(
+        "flow table    peak {peak} concurrent, ~{} bytes per flow (~{:.1} MiB at peak)",
+        FlowTable::bytes_per_flow(),
+        (peak as f64 * FlowTable::bytes_per_flow() as f64) / 1048576.0
+    );
     let links: Vec<String> = s
         .link_types()
         .iter()

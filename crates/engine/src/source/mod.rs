@@ -159,3 +159,14 @@ pub enum CaptureFormat {
     PcapNanos,
     PcapNg,
 }
+
+impl CaptureFormat {
+    /// Name as people write it: `pcap`, `pcap-nsec`, `pcapng`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaptureFormat::PcapMicros => "pcap",
+            CaptureFormat::PcapNanos => "pcap-nsec",
+            CaptureFormat::PcapNg => "pcapng",
+        }
+    }
+}
