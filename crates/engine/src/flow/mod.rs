@@ -101,7 +101,7 @@ impl Default for FlowConfig {
 }
 
 /// What the table learned about one packet, for protocol analyzers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PacketContext {
     /// Identifies the connection for its whole life; never reused by the table.
     pub flow_id: u64,
@@ -109,4 +109,6 @@ pub struct PacketContext {
     pub is_orig: bool,
     /// This packet created the connection.
     pub is_new: bool,
+    /// The connection's conn.log uid, given once: on the packet that created it.
+    pub uid: Option<String>,
 }

@@ -47,6 +47,7 @@ pub(crate) fn build_record(
     ConnRecord {
         ts: start,
         uid: format_uid(uid_hash(uid_seed, &flow.key, flow.start, flow.salt)),
+        flow_id: flow.id,
         orig_h: flow.key.ip(o),
         orig_p: flow.key.port(o),
         resp_h: flow.key.ip(r),

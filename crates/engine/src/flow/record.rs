@@ -114,6 +114,8 @@ pub struct ConnRecord {
     pub ts: Timestamp,
     /// Deterministic unique id (`C` + base62), stable for a given capture.
     pub uid: String,
+    /// The table's id of this connection (as in [`super::PacketContext`]); not logged.
+    pub flow_id: u64,
     pub orig_h: IpAddr,
     /// Originator port (ICMP: the message type).
     pub orig_p: u16,

@@ -28,7 +28,7 @@ use super::key::{FlowKey, PacketView, Skip, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_
 use super::output::build_record;
 use super::record::{CloseReason, ConnRecord};
 use super::tcp_state::{CloseEvent, TcpConn, TcpOutcome};
-use super::uid::RecentRemovals;
+use super::uid::{format_uid, uid_hash, RecentRemovals};
 use super::{FlowConfig, PacketContext};
 use crate::decode::Decoded;
 use crate::sink::Sink;
@@ -337,6 +337,14 @@ impl FlowTable {
             flow_id: flow.id,
             is_orig: flow.is_orig(side),
             is_new,
+            uid: is_new.then(|| {
+                format_uid(uid_hash(
+                    self.config.uid_seed,
+                    &flow.key,
+                    flow.start,
+                    flow.salt,
+                ))
+            }),
         };
         self.reschedule(idx, tcp_outcome, ts);
         Some(ctx)
