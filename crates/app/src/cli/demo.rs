@@ -9,13 +9,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gatewatch_engine::flow::ConnRecord;
+use gatewatch_engine::flow::{ConnRecord, CONN_FIELDS};
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
 use gatewatch_engine::{Sink, Timestamp};
 
 use crate::capture;
 use crate::cli::simulate::{self, SimulateArgs};
-use crate::output::zeek::ZeekConnWriter;
+use crate::output::zeek::ZeekLogWriter;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -73,7 +73,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     });
     let file = File::create(&conn_path)
         .with_context(|| format!("{}: cannot create", conn_path.display()))?;
-    let mut writer = ZeekConnWriter::new(BufWriter::new(file));
+    let mut writer = ZeekLogWriter::new(BufWriter::new(file), "conn", &CONN_FIELDS);
     let mut tally = Tally {
         inner: &mut writer,
         states: BTreeMap::new(),

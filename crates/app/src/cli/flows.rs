@@ -5,15 +5,15 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gatewatch_engine::flow::FlowConfig;
+use gatewatch_engine::flow::{FlowConfig, CONN_FIELDS};
 use gatewatch_engine::net::{IpNet, LocalNets};
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
 use gatewatch_engine::time::Duration;
 use gatewatch_engine::Timestamp;
 
 use crate::capture;
-use crate::output::jsonl::JsonConnWriter;
-use crate::output::zeek::ZeekConnWriter;
+use crate::output::jsonl::JsonLogWriter;
+use crate::output::zeek::ZeekLogWriter;
 use crate::output::{self, LogFormat};
 
 /// Options shared by every command that runs the flow stage.
@@ -95,7 +95,7 @@ pub fn run(args: FlowsArgs, quiet: bool) -> Result<ExitCode> {
     let out = output::create(args.out.as_deref())?;
     let outcome = match args.format {
         LogFormat::Zeek => {
-            let mut w = ZeekConnWriter::new(out);
+            let mut w = ZeekLogWriter::new(out, "conn", &CONN_FIELDS);
             let outcome = capture::run(input, &mut pipeline, &mut w)?;
             pipeline.finish(&mut w);
             let close = pipeline.summary().last_ts.unwrap_or(Timestamp::ZERO);
@@ -103,7 +103,7 @@ pub fn run(args: FlowsArgs, quiet: bool) -> Result<ExitCode> {
             outcome
         }
         LogFormat::Jsonl => {
-            let mut w = JsonConnWriter::new(out);
+            let mut w = JsonLogWriter::new(out);
             let outcome = capture::run(input, &mut pipeline, &mut w)?;
             pipeline.finish(&mut w);
             w.finish().context("writing conn JSON Lines")?;

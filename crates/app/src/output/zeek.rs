@@ -1,61 +1,37 @@
-//! Zeek TSV writer for conn.log: [`ConnRecord`]s in → a log that zeek-cut and
-//! other Zeek tooling read (`#separator`, `#fields`, `#types`, `#close`).
+//! Zeek TSV log writer: any [`LogRecord`] in → a log that zeek-cut and other
+//! Zeek tooling read (`#separator`, `#fields`, `#types`, `#close`).
 //!
 //! `#open`/`#close` carry packet time (first record, last packet), not the
-//! wall clock, so the same capture always gives the same file. gatewatch's
-//! extension fields follow Zeek's standard ones, as Zeek's own policy scripts
-//! (mac-logging, vlan-logging) append theirs.
+//! wall clock, so the same capture always gives the same file. Strings are
+//! escaped as Zeek does: control bytes, the separator and the backslash as
+//! `\xNN`, an empty string as `(empty)`, a string equal to `-` as `\x2d`.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use gatewatch_engine::flow::ConnRecord;
+use gatewatch_engine::log::{Field, LogRecord, Value};
 use gatewatch_engine::time::Timestamp;
 use gatewatch_engine::Sink;
 
-/// conn.log columns: (name, Zeek type).
-pub const CONN_FIELDS: &[(&str, &str)] = &[
-    ("ts", "time"),
-    ("uid", "string"),
-    ("id.orig_h", "addr"),
-    ("id.orig_p", "port"),
-    ("id.resp_h", "addr"),
-    ("id.resp_p", "port"),
-    ("proto", "enum"),
-    ("service", "string"),
-    ("duration", "interval"),
-    ("orig_bytes", "count"),
-    ("resp_bytes", "count"),
-    ("conn_state", "string"),
-    ("local_orig", "bool"),
-    ("local_resp", "bool"),
-    ("missed_bytes", "count"),
-    ("history", "string"),
-    ("orig_pkts", "count"),
-    ("orig_ip_bytes", "count"),
-    ("resp_pkts", "count"),
-    ("resp_ip_bytes", "count"),
-    ("tunnel_parents", "set[string]"),
-    ("vlan", "int"),
-    ("inner_vlan", "int"),
-    ("orig_l2_addr", "string"),
-    ("resp_l2_addr", "string"),
-    ("orig_l2_bytes", "count"),
-    ("resp_l2_bytes", "count"),
-];
-
-/// Writes conn.log lines; the first I/O error is kept and returned by `finish`.
-pub struct ZeekConnWriter<W: Write> {
+/// Writes one log; the first I/O error is kept and returned by `finish`.
+pub struct ZeekLogWriter<W: Write> {
     out: W,
+    path: &'static str,
+    fields: &'static [Field],
     header_written: bool,
+    line: String,
     error: Option<io::Error>,
     pub records: u64,
 }
 
-impl<W: Write> ZeekConnWriter<W> {
-    pub fn new(out: W) -> Self {
-        ZeekConnWriter {
+impl<W: Write> ZeekLogWriter<W> {
+    pub fn new(out: W, path: &'static str, fields: &'static [Field]) -> Self {
+        ZeekLogWriter {
             out,
+            path,
+            fields,
             header_written: false,
+            line: String::with_capacity(512),
             error: None,
             records: 0,
         }
@@ -67,69 +43,36 @@ impl<W: Write> ZeekConnWriter<W> {
         writeln!(o, "#set_separator\t,")?;
         writeln!(o, "#empty_field\t(empty)")?;
         writeln!(o, "#unset_field\t-")?;
-        writeln!(o, "#path\tconn")?;
+        writeln!(o, "#path\t{}", self.path)?;
         writeln!(o, "#open\t{}", zeek_date(open))?;
-        let names: Vec<&str> = CONN_FIELDS.iter().map(|f| f.0).collect();
-        let types: Vec<&str> = CONN_FIELDS.iter().map(|f| f.1).collect();
+        let names: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+        let types: Vec<&str> = self.fields.iter().map(|f| f.ty).collect();
         writeln!(o, "#fields\t{}", names.join("\t"))?;
         writeln!(o, "#types\t{}", types.join("\t"))?;
         Ok(())
     }
 
-    fn line(&mut self, r: &ConnRecord) -> io::Result<()> {
+    fn write_record(&mut self, r: &dyn LogRecord) -> io::Result<()> {
+        self.line.clear();
+        let mut first_time = None;
+        let mut n = 0usize;
+        let line = &mut self.line;
+        r.visit_values(&mut |v| {
+            if n > 0 {
+                line.push('\t');
+            }
+            n += 1;
+            if let (None, Value::Time(t)) = (first_time, &v) {
+                first_time = Some(*t);
+            }
+            push_value(line, &v);
+        });
+        line.push('\n');
         if !self.header_written {
-            self.header(r.ts)?;
+            self.header(first_time.unwrap_or(Timestamp::ZERO))?;
             self.header_written = true;
         }
-        let o = &mut self.out;
-        let service = if r.service.is_empty() {
-            "-".to_string()
-        } else {
-            r.service.join(",")
-        };
-        write!(
-            o,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            r.ts,
-            r.uid,
-            r.orig_h,
-            r.orig_p,
-            r.resp_h,
-            r.resp_p,
-            r.proto.as_str(),
-            service
-        )?;
-        write!(
-            o,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            opt(r.duration),
-            opt(r.orig_bytes),
-            opt(r.resp_bytes),
-            r.conn_state.code(),
-            opt_bool(r.local_orig),
-            opt_bool(r.local_resp),
-            r.missed_bytes
-        )?;
-        let history = if r.history.is_empty() {
-            "-"
-        } else {
-            &r.history
-        };
-        write!(
-            o,
-            "{}\t{}\t{}\t{}\t{}\t-\t",
-            history, r.orig_pkts, r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes
-        )?;
-        writeln!(
-            o,
-            "{}\t{}\t{}\t{}\t{}\t{}",
-            opt(r.vlan),
-            opt(r.inner_vlan),
-            opt(r.orig_l2_addr),
-            opt(r.resp_l2_addr),
-            r.orig_l2_bytes,
-            r.resp_l2_bytes
-        )
+        self.out.write_all(self.line.as_bytes())
     }
 
     /// Writes the `#close` line (packet time of the last packet) and flushes.
@@ -146,27 +89,91 @@ impl<W: Write> ZeekConnWriter<W> {
     }
 }
 
-impl<W: Write> Sink<ConnRecord> for ZeekConnWriter<W> {
-    fn push(&mut self, r: ConnRecord) {
+impl<W: Write, R: LogRecord> Sink<R> for ZeekLogWriter<W> {
+    fn push(&mut self, r: R) {
         if self.error.is_some() {
             return;
         }
         self.records += 1;
-        if let Err(e) = self.line(&r) {
+        if let Err(e) = self.write_record(&r) {
             self.error = Some(e);
         }
     }
 }
 
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+/// Appends one value in Zeek's TSV notation.
+fn push_value(line: &mut String, v: &Value<'_>) {
+    match v {
+        Value::Unset => line.push('-'),
+        Value::Time(t) => {
+            let _ = write!(line, "{t}");
+        }
+        Value::Interval(d) => {
+            let _ = write!(line, "{d}");
+        }
+        Value::Str(s) => push_str(line, s, false),
+        Value::Addr(a) => {
+            let _ = write!(line, "{a}");
+        }
+        Value::Port(p) => {
+            let _ = write!(line, "{p}");
+        }
+        Value::Count(c) => {
+            let _ = write!(line, "{c}");
+        }
+        Value::Int(i) => {
+            let _ = write!(line, "{i}");
+        }
+        Value::Double(d) => {
+            let _ = write!(line, "{d:.6}");
+        }
+        Value::Bool(b) => line.push(if *b { 'T' } else { 'F' }),
+        Value::StrList(items) => {
+            if items.is_empty() {
+                line.push_str("(empty)");
+            }
+            for (i, s) in items.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                push_str(line, s, true);
+            }
+        }
+        Value::CountList(items) => {
+            if items.is_empty() {
+                line.push_str("(empty)");
+            }
+            for (i, c) in items.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                let _ = write!(line, "{c}");
+            }
+        }
+    }
 }
 
-fn opt_bool(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "T",
-        Some(false) => "F",
-        None => "-",
+/// Appends a string escaped as Zeek's ASCII writer does.
+fn push_str(line: &mut String, s: &str, in_set: bool) {
+    if s.is_empty() {
+        line.push_str("(empty)");
+        return;
+    }
+    if s == "-" {
+        line.push_str("\\x2d");
+        return;
+    }
+    for ch in s.chars() {
+        match ch {
+            '\\' | '\t' => {
+                let _ = write!(line, "\\x{:02x}", ch as u32);
+            }
+            ',' if in_set => line.push_str("\\x2c"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(line, "\\x{:02x}", c as u32);
+            }
+            c => line.push(c),
+        }
     }
 }
 
@@ -217,5 +224,22 @@ mod tests {
             zeek_date(Timestamp::from_secs_nanos(951_782_400, 0)),
             "2000-02-29-00-00-00"
         );
+    }
+
+    #[test]
+    fn strings_escaped_like_zeek() {
+        let mut s = String::new();
+        push_str(&mut s, "a\tb\\c\u{1}", false);
+        assert_eq!(s, "a\\x09b\\x5cc\\x01");
+        s.clear();
+        push_value(&mut s, &Value::Str(""));
+        assert_eq!(s, "(empty)");
+        s.clear();
+        push_value(&mut s, &Value::Str("-"));
+        assert_eq!(s, "\\x2d");
+        s.clear();
+        let items = vec!["a,b".to_string(), "c".to_string()];
+        push_value(&mut s, &Value::StrList(&items));
+        assert_eq!(s, "a\\x2cb,c");
     }
 }

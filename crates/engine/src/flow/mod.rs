@@ -41,7 +41,7 @@ use crate::time::Duration;
 
 pub use counters::FlowCounters;
 pub use ports::LikelyServerPorts;
-pub use record::{CloseReason, ConnRecord, ConnState, Proto};
+pub use record::{CloseReason, ConnRecord, ConnState, Proto, CONN_FIELDS};
 pub use table::FlowTable;
 
 /// Flows kept at once; beyond this the flow closest to its expiry is evicted

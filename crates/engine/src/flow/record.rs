@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::decode::MacAddr;
+use crate::log::{Field, LogRecord, Value};
 use crate::time::{Duration, Timestamp};
 
 /// Transport protocol of a connection, as Zeek names it in `proto`.
@@ -156,4 +157,90 @@ pub struct ConnRecord {
     pub inner_vlan: Option<u16>,
     /// Why the record was written (not a Zeek field).
     pub close_reason: CloseReason,
+}
+
+/// conn.log columns: Zeek's, then the mac-logging and vlan-logging policy
+/// fields, then gatewatch's `orig_l2_bytes`/`resp_l2_bytes`.
+pub const CONN_FIELDS: [Field; 27] = [
+    Field::new("ts", "time"),
+    Field::new("uid", "string"),
+    Field::new("id.orig_h", "addr"),
+    Field::new("id.orig_p", "port"),
+    Field::new("id.resp_h", "addr"),
+    Field::new("id.resp_p", "port"),
+    Field::new("proto", "enum"),
+    Field::new("service", "string"),
+    Field::new("duration", "interval"),
+    Field::new("orig_bytes", "count"),
+    Field::new("resp_bytes", "count"),
+    Field::new("conn_state", "string"),
+    Field::new("local_orig", "bool"),
+    Field::new("local_resp", "bool"),
+    Field::new("missed_bytes", "count"),
+    Field::new("history", "string"),
+    Field::new("orig_pkts", "count"),
+    Field::new("orig_ip_bytes", "count"),
+    Field::new("resp_pkts", "count"),
+    Field::new("resp_ip_bytes", "count"),
+    Field::new("tunnel_parents", "set[string]"),
+    Field::new("vlan", "int"),
+    Field::new("inner_vlan", "int"),
+    Field::new("orig_l2_addr", "string"),
+    Field::new("resp_l2_addr", "string"),
+    Field::new("orig_l2_bytes", "count"),
+    Field::new("resp_l2_bytes", "count"),
+];
+
+impl LogRecord for ConnRecord {
+    fn path(&self) -> &'static str {
+        "conn"
+    }
+
+    fn fields(&self) -> &'static [Field] {
+        &CONN_FIELDS
+    }
+
+    fn visit_values(&self, f: &mut dyn FnMut(Value<'_>)) {
+        f(Value::Time(self.ts));
+        f(Value::Str(&self.uid));
+        f(Value::Addr(self.orig_h));
+        f(Value::Port(self.orig_p));
+        f(Value::Addr(self.resp_h));
+        f(Value::Port(self.resp_p));
+        f(Value::Str(self.proto.as_str()));
+        if self.service.is_empty() {
+            f(Value::Unset);
+        } else {
+            f(Value::Str(&self.service.join(",")));
+        }
+        f(self.duration.map_or(Value::Unset, Value::Interval));
+        f(Value::opt_count(self.orig_bytes));
+        f(Value::opt_count(self.resp_bytes));
+        f(Value::Str(self.conn_state.code()));
+        f(Value::opt_bool(self.local_orig));
+        f(Value::opt_bool(self.local_resp));
+        f(Value::Count(self.missed_bytes));
+        f(if self.history.is_empty() {
+            Value::Unset
+        } else {
+            Value::Str(&self.history)
+        });
+        f(Value::Count(self.orig_pkts));
+        f(Value::Count(self.orig_ip_bytes));
+        f(Value::Count(self.resp_pkts));
+        f(Value::Count(self.resp_ip_bytes));
+        f(Value::Unset);
+        f(self.vlan.map_or(Value::Unset, |v| Value::Int(i64::from(v))));
+        f(self
+            .inner_vlan
+            .map_or(Value::Unset, |v| Value::Int(i64::from(v))));
+        let mac = |m: Option<MacAddr>, f: &mut dyn FnMut(Value<'_>)| match m {
+            Some(m) => f(Value::Str(&m.to_string())),
+            None => f(Value::Unset),
+        };
+        mac(self.orig_l2_addr, f);
+        mac(self.resp_l2_addr, f);
+        f(Value::Count(self.orig_l2_bytes));
+        f(Value::Count(self.resp_l2_bytes));
+    }
 }
