@@ -47,9 +47,10 @@ pub fn open(path: &Path, quiet: bool) -> Result<Input> {
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
-            Box::new(bar.wrap_read(io::BufReader::with_capacity(1 << 20, file)))
+            Box::new(bar.wrap_read(file))
         } else {
-            Box::new(io::BufReader::with_capacity(1 << 20, file))
+            // No BufReader: the capture reader keeps its own buffer and reads in large blocks.
+            Box::new(file)
         };
     Ok(Input { name, reader })
 }
