@@ -12,6 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use gatewatch_engine::flow::ConnRecord;
 use gatewatch_engine::pipeline::Pipeline;
+use gatewatch_engine::proto::dispatch::ProtoRecord;
 use gatewatch_engine::source::{CaptureFormat, CaptureReader, SourceError};
 use gatewatch_engine::{Counters, Sink};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,12 +67,30 @@ pub struct RunOutcome {
     pub source_counters: Vec<(&'static str, u64)>,
 }
 
-/// Reads every packet of `input` through `pipeline`; records go to `out`.
-/// The caller calls `pipeline.finish` (several inputs may feed one pipeline).
+/// Reads every packet of `input` through `pipeline`; connection records go
+/// to `out`, protocol records are dropped. The caller calls `pipeline.finish`.
 pub fn run(
     input: Input,
     pipeline: &mut Pipeline,
     out: &mut impl Sink<ConnRecord>,
+) -> Result<RunOutcome> {
+    run_all(input, pipeline, out, &mut NoRecords)
+}
+
+/// Drops protocol records.
+struct NoRecords;
+
+impl Sink<ProtoRecord> for NoRecords {
+    fn push(&mut self, _r: ProtoRecord) {}
+}
+
+/// Reads every packet of `input` through `pipeline`; connection records go
+/// to `out`, protocol records to `proto_out`. The caller calls `finish_all`.
+pub fn run_all(
+    input: Input,
+    pipeline: &mut Pipeline,
+    out: &mut impl Sink<ConnRecord>,
+    proto_out: &mut impl Sink<ProtoRecord>,
 ) -> Result<RunOutcome> {
     let name = input.name;
     let mut reader =
@@ -81,7 +100,7 @@ pub fn run(
         match reader.next_packet() {
             Ok(Some(raw)) => {
                 packets += 1;
-                pipeline.process(&raw, out);
+                pipeline.process_all(&raw, out, proto_out);
             }
             Ok(None) => break None,
             Err(e) => {

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     init_logging(cli.quiet, cli.verbose);
     let result = match cli.command {
         Command::Flows(args) => cli::flows::run(args, cli.quiet),
+        Command::Analyze(args) => cli::analyze::run(args, cli.quiet),
         Command::Stats(args) => cli::stats::run(args, cli.quiet),
         Command::Bench(args) => cli::bench::run(args),
         Command::Simulate(args) => cli::simulate::run(args),

@@ -1,6 +1,7 @@
 //! Writers for engine records: Zeek TSV logs and JSON Lines.
 
 pub mod jsonl;
+pub mod logdir;
 pub mod zeek;
 
 use std::fs::File;

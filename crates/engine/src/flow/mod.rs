@@ -43,6 +43,7 @@ pub use counters::FlowCounters;
 pub use ports::LikelyServerPorts;
 pub use record::{CloseReason, ConnRecord, ConnState, Proto, CONN_FIELDS};
 pub use table::FlowTable;
+pub use uid::Uid;
 
 /// Flows kept at once; beyond this the flow closest to its expiry is evicted
 /// (counter: `flow.evicted`).
@@ -101,7 +102,7 @@ impl Default for FlowConfig {
 }
 
 /// What the table learned about one packet, for protocol analyzers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketContext {
     /// Identifies the connection for its whole life; never reused by the table.
     pub flow_id: u64,
@@ -110,5 +111,5 @@ pub struct PacketContext {
     /// This packet created the connection.
     pub is_new: bool,
     /// The connection's conn.log uid, given once: on the packet that created it.
-    pub uid: Option<String>,
+    pub uid: Option<Uid>,
 }

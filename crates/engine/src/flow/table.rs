@@ -28,7 +28,7 @@ use super::key::{FlowKey, PacketView, Skip, L4, PROTO_ICMP, PROTO_ICMPV6, PROTO_
 use super::output::build_record;
 use super::record::{CloseReason, ConnRecord};
 use super::tcp_state::{CloseEvent, TcpConn, TcpOutcome};
-use super::uid::{format_uid, uid_hash, RecentRemovals};
+use super::uid::{uid_hash, RecentRemovals, Uid};
 use super::{FlowConfig, PacketContext};
 use crate::decode::Decoded;
 use crate::sink::Sink;
@@ -338,7 +338,7 @@ impl FlowTable {
             is_orig: flow.is_orig(side),
             is_new,
             uid: is_new.then(|| {
-                format_uid(uid_hash(
+                Uid(uid_hash(
                     self.config.uid_seed,
                     &flow.key,
                     flow.start,

@@ -133,6 +133,16 @@ fn push_base62(out: &mut [u8; 24], n: &mut usize, mut v: u64, min_digits: usize)
 }
 
 /// `C` followed by the base62 digits of `value` (most significant first).
+/// A connection uid before formatting: cheap to copy and keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Uid(pub u128);
+
+impl std::fmt::Display for Uid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_uid(self.0))
+    }
+}
+
 pub(crate) fn format_uid(value: u128) -> String {
     // One 128-bit division; the rest in 64 bits (values below 2^128 / 62^10
     // fit in the upper part for the 96-bit uids used here).

@@ -29,6 +29,7 @@
 //! per-protocol limit; every per-connection table (pending transactions) is
 //! bounded with a counter for what was dropped.
 
+pub mod dispatch;
 pub mod stream;
 
 /// How sure a content probe is that a stream speaks a protocol.
