@@ -168,16 +168,15 @@ pub fn probe_tcp(stream: &[u8]) -> Probe {
 
 /// Header plausibility, then a full parse of the question section.
 fn probe_message(msg: &[u8], complete: bool) -> Probe {
-    let cut = if complete { Probe::No } else { Probe::Maybe };
+    if let Some(&[_, _, f0, f1]) = msg.first_chunk::<4>() {
+        if !plausible_flags(f0, f1) {
+            return Probe::No;
+        }
+    }
     let Ok(h) = Header::parse(msg) else {
-        return cut;
+        return if complete { Probe::No } else { Probe::Maybe };
     };
-    let plausible = matches!(h.opcode, 0 | 1 | 2 | 4 | 5 | 6)
-        && h.z & 0b100 == 0
-        && h.qdcount <= MAX_QUESTIONS
-        && h.rcode <= 10
-        && (h.qr || (h.rcode == 0 && h.qdcount > 0));
-    if !plausible {
+    if h.qdcount > MAX_QUESTIONS || (!h.qr && h.qdcount == 0) {
         return Probe::No;
     }
     let records = u64::from(h.ancount) + u64::from(h.nscount) + u64::from(h.arcount);
@@ -191,6 +190,16 @@ fn probe_message(msg: &[u8], complete: bool) -> Probe {
         Ok(()) if m.question.is_some() => Probe::Yes,
         Ok(()) if h.ancount > 0 && m.answer_error.is_none() && !m.answers.is_empty() => Probe::Yes,
         Ok(()) => Probe::Maybe,
-        Err(_) => cut,
+        Err(_) if complete => Probe::No,
+        Err(_) => Probe::Maybe,
     }
+}
+
+/// The two flag bytes of a header: a known opcode, the reserved Z bit
+/// clear, an assigned rcode, and no error code in a query.
+fn plausible_flags(f0: u8, f1: u8) -> bool {
+    let qr = f0 & 0x80 != 0;
+    let opcode = (f0 >> 3) & 0x0f;
+    let rcode = f1 & 0x0f;
+    matches!(opcode, 0 | 1 | 2 | 4 | 5 | 6) && f1 & 0x40 == 0 && rcode <= 10 && (qr || rcode == 0)
 }

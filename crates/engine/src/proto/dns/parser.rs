@@ -126,6 +126,8 @@ pub struct Message {
     /// The damage that stopped reading the answer section, if any; what was
     /// read before it is kept.
     pub answer_error: Option<Malformed>,
+    /// Scratch text for names that are decoded but not kept.
+    spare: String,
 }
 
 impl Message {
@@ -176,11 +178,11 @@ fn parse_sections(msg: &[u8], out: &mut Message, c: &mut DnsCounters) -> Result<
             out.question = Some(question);
             next
         } else {
-            let next = skip_name(msg, pos)?;
-            if next + 4 > msg.len() {
-                return Err(Malformed::TruncatedQuestion { at: pos });
-            }
-            next + 4
+            // Rendered only to count oddities; the first question is logged.
+            out.spare.clear();
+            let (question, next) = read_question(msg, pos, &mut out.spare)?;
+            c.note_name(question.name);
+            next
         };
     }
     if let Err(e) = read_answers(msg, pos, header.ancount, out, c) {
