@@ -138,6 +138,37 @@ impl DnsAnalyzer {
     }
 }
 
+/// Runs one connection given as bytes, for fuzzing and the seed corpus:
+/// byte 0 picks the transport (bit 0: TCP) and port (bit 1: mDNS), byte 1
+/// how many of the remaining bytes the originator sent; the responder sent
+/// the rest. UDP: each side is one datagram; TCP: each side a stream.
+pub fn analyze_bytes(input: &[u8]) -> (Vec<DnsRecord>, DnsCounters) {
+    let mut records = Vec::new();
+    let mut c = DnsCounters::default();
+    let Some((&[flags, split], rest)) = input.split_first_chunk::<2>() else {
+        return (records, c);
+    };
+    let port = if flags & 2 != 0 { MDNS_PORT } else { 53 };
+    let conn = ConnId {
+        uid: "Cfuzz".to_string(),
+        orig_h: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+        orig_p: if port == MDNS_PORT { MDNS_PORT } else { 40000 },
+        resp_h: std::net::Ipv4Addr::new(10, 0, 0, 2).into(),
+        resp_p: port,
+    };
+    let proto = if flags & 1 != 0 {
+        DnsTransport::Tcp
+    } else {
+        DnsTransport::Udp
+    };
+    let (orig, resp) = rest.split_at(usize::from(split).min(rest.len()));
+    let mut dns = DnsAnalyzer::with_transport(conn, proto);
+    dns.on_data(Timestamp(1_000), true, orig, &mut c, &mut records);
+    dns.on_data(Timestamp(2_000), false, resp, &mut c, &mut records);
+    dns.on_end(Timestamp(3_000), &mut c, &mut records);
+    (records, c)
+}
+
 /// Content detection on the first bytes a side sent, as a UDP datagram or
 /// as the start of a TCP stream (whichever fits better). The direction is
 /// not used: mDNS responders originate their own flows.

@@ -251,12 +251,13 @@ fn read_answers(
         }
         let mut text = String::new();
         match render_rdata(&rd, &mut text, c) {
-            Ok(true) => {
+            // Zeek logs no empty answer (a name rendering as the root).
+            Ok(true) if !text.is_empty() => {
                 out.answers.push(text);
                 let ttl = u32::from_be_bytes([l0, l1, l2, l3]);
                 out.ttls.push(Duration::from_secs(i64::from(ttl)));
             }
-            Ok(false) => {}
+            Ok(_) => {}
             Err(e) => c.note_malformed(&e),
         }
         pos = rdata_end;

@@ -84,14 +84,16 @@ impl Rdata<'_> {
     }
 
     /// Renders the (lowercased) name `skip` bytes into the RDATA into `out`.
-    fn name_at(&self, skip: usize, out: &mut String, c: &mut DnsCounters) -> Result<(), Malformed> {
+    /// `last`: the name should end the RDATA (else more fields follow it).
+    fn name_at(&self, skip: usize, last: bool, out: &mut String, c: &mut DnsCounters) -> Result<(), Malformed> {
         if skip >= usize::from(self.len) {
             return Err(self.bad());
         }
         let start = out.len();
         let (info, end) = read_name(self.msg, self.at + skip, out)?;
         c.note_name(info);
-        if end != self.at + usize::from(self.len) {
+        let rdata_end = self.at + usize::from(self.len);
+        if (last && end != rdata_end) || end > rdata_end {
             // Zeek's DNS_RR_length_mismatch: the name is kept.
             c.rdata_length_mismatch += 1;
         }
@@ -115,9 +117,10 @@ pub fn render_rdata(rd: &Rdata<'_>, out: &mut String, c: &mut DnsCounters) -> Re
             let b: [u8; 16] = rd.bytes().try_into().map_err(|_| rd.bad())?;
             let _ = write!(out, "{}", Ipv6Addr::from(b));
         }
-        NS | CNAME | PTR | SOA => rd.name_at(0, out, c)?,
-        MX => rd.name_at(2, out, c)?,
-        SRV => rd.name_at(6, out, c)?,
+        NS | CNAME | PTR => rd.name_at(0, true, out, c)?,
+        SOA => rd.name_at(0, false, out, c)?,
+        MX => rd.name_at(2, true, out, c)?,
+        SRV => rd.name_at(6, true, out, c)?,
         TXT => render_strings(rd, "TXT", out, c)?,
         SPF => render_strings(rd, "SPF", out, c)?,
         RRSIG => {
@@ -125,7 +128,7 @@ pub fn render_rdata(rd: &Rdata<'_>, out: &mut String, c: &mut DnsCounters) -> Re
             let covered = u16::from_be_bytes([t0, t1]);
             let _ = write!(out, "RRSIG {covered} ");
             let signer_at = out.len();
-            rd.name_at(18, out, c)?;
+            rd.name_at(18, false, out, c)?;
             if out.len() == signer_at {
                 out.push_str("<Root>");
             }
@@ -147,7 +150,7 @@ pub fn render_rdata(rd: &Rdata<'_>, out: &mut String, c: &mut DnsCounters) -> Re
                 owner.make_ascii_lowercase();
             }
             out.push(' ');
-            rd.name_at(0, out, c)?;
+            rd.name_at(0, false, out, c)?;
         }
         NSEC3 => out.push_str("NSEC3"),
         NSEC3PARAM => out.push_str("NSEC3PARAM"),
@@ -253,6 +256,14 @@ mod tests {
     fn name_shorter_than_rdlength_is_counted() {
         let (r, out, c) = render(b"", PTR, b"\x01a\x00\xff");
         assert_eq!((r, out.as_str()), (Ok(true), "a"));
+        assert_eq!(c.rdata_length_mismatch, 1);
+        // A name followed by more fields is no mismatch; one running past is.
+        let (_, _, c) = render(b"", SOA, b"\x01a\x00\x01b\x00serial");
+        assert_eq!(c.rdata_length_mismatch, 0);
+        let msg = b"\x01a\x00";
+        let rd = Rdata { msg, owner_at: 0, rtype: SOA, at: 0, len: 2 };
+        let mut c = DnsCounters::default();
+        assert_eq!(render_rdata(&rd, &mut String::new(), &mut c), Ok(true));
         assert_eq!(c.rdata_length_mismatch, 1);
     }
 
