@@ -11,7 +11,7 @@ use crate::time::{Duration, Timestamp};
 
 /// One column of a log: its name and Zeek type (`time`, `string`, `addr`,
 /// `port`, `count`, `int`, `double`, `bool`, `interval`, `enum`,
-/// `set[string]`, `vector[string]`, `vector[count]`).
+/// `set[string]`, `vector[string]`, `vector[count]`, `vector[interval]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
@@ -41,6 +41,8 @@ pub enum Value<'a> {
     StrList(&'a [String]),
     /// A vector of counts.
     CountList(&'a [u64]),
+    /// A vector of intervals (dns.log `TTLs`).
+    IntervalList(&'a [Duration]),
 }
 
 impl<'a> Value<'a> {

@@ -30,6 +30,7 @@
 //! bounded with a counter for what was dropped.
 
 pub mod dispatch;
+pub mod dns;
 pub mod stream;
 
 /// How sure a content probe is that a stream speaks a protocol.
