@@ -32,6 +32,7 @@
 pub mod dispatch;
 pub mod dns;
 pub mod stream;
+pub mod tls;
 
 /// How sure a content probe is that a stream speaks a protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
