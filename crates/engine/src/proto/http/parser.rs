@@ -126,14 +126,17 @@ pub fn method_prefix(line: &[u8]) -> bool {
     }
 }
 
-/// Parses a request line. Extra spaces between the parts are tolerated; a
-/// missing protocol (HTTP/0.9) or any other protocol is refused.
+/// Parses a request line: the method is the first word, the protocol the
+/// last; the URI is everything between (it may hold spaces, as attack
+/// requests often do; Zeek and tshark read it the same way). A missing
+/// protocol (HTTP/0.9) or any other protocol is refused.
 pub fn parse_request_line(line: &[u8]) -> Option<RequestLine<'_>> {
-    let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
-    let method = words.next()?;
-    let uri = words.next()?;
-    let protocol = words.next()?;
-    if words.next().is_some()
+    let first_space = line.iter().position(|&b| b == b' ')?;
+    let last_space = line.iter().rposition(|&b| b == b' ')?;
+    let (method, _) = line.split_at_checked(first_space)?;
+    let protocol = line.get(last_space + 1..)?;
+    let uri = trim(line.get(first_space..last_space)?);
+    if uri.is_empty()
         || method.len() > MAX_METHOD_LEN
         || !method.first().is_some_and(u8::is_ascii_alphabetic)
         || !method.iter().all(|&b| is_method_byte(b))
@@ -334,6 +337,8 @@ mod tests {
         assert!(parse_request_line(b"GET /").is_none());
         assert!(parse_request_line(b"PRI * HTTP/2.0").is_none());
         assert!(parse_request_line(b"GET / HTTP/1.1 x").is_none());
+        let r = parse_request_line(b"GET  /cgi;cat /etc/passwd|?a=b HTTP/1.1").unwrap();
+        assert_eq!(r.uri, b"/cgi;cat /etc/passwd|?a=b");
         assert!(parse_request_line(b"1GET / HTTP/1.1").is_none());
         assert!(parse_request_line(b"G\x01T / HTTP/1.1").is_none());
     }
