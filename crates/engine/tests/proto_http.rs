@@ -381,7 +381,7 @@ fn seed_corpus_replays() {
 enum Slot {
     /// First bytes of the originator while the probe says Maybe.
     Probing(Vec<u8>),
-    Http(HttpAnalyzer),
+    Http(Box<HttpAnalyzer>),
     Other,
 }
 
@@ -409,7 +409,7 @@ fn analyze_capture(path: &Path) -> (Vec<HttpRecord>, HttpCounters) {
                         Probe::Yes => {
                             let mut a = HttpAnalyzer::new(ids[&conn].clone());
                             a.on_data(ts, is_orig, held, &mut c, &mut out);
-                            *slot = Slot::Http(a);
+                            *slot = Slot::Http(Box::new(a));
                         }
                         _ => *slot = Slot::Other,
                     }
@@ -433,9 +433,11 @@ fn analyze_capture(path: &Path) -> (Vec<HttpRecord>, HttpCounters) {
 }
 
 type Row = (u16, String, String, String);
+/// Requests and responses as compared with tshark.
+type Rows = (Vec<Row>, Vec<(u16, String)>);
 
 /// Requests as (client port, method, host, user agent), responses as (client port, code).
-fn ours(recs: &[HttpRecord]) -> (Vec<Row>, Vec<(u16, String)>) {
+fn ours(recs: &[HttpRecord]) -> Rows {
     let mut reqs = Vec::new();
     let mut resps = Vec::new();
     for r in recs {
@@ -455,7 +457,7 @@ fn ours(recs: &[HttpRecord]) -> (Vec<Row>, Vec<(u16, String)>) {
 
 /// tshark's requests and responses; a segment seen twice (retransmission,
 /// duplicated capture) counts once: rows are keyed by port and sequence number.
-fn theirs(path: &Path, decode_as: &[&str], req: &str, resp: &str, fields: [&str; 4]) -> Option<(Vec<Row>, Vec<(u16, String)>)> {
+fn theirs(path: &Path, decode_as: &[&str], req: &str, resp: &str, fields: [&str; 4]) -> Option<Rows> {
     let [method, host, ua, code] = fields;
     let rows = |filter: &str, port: &str, wanted: &[&str]| -> Option<Vec<Vec<String>>> {
         let mut args: Vec<&str> = decode_as.to_vec();

@@ -30,6 +30,7 @@
 //! bounded with a counter for what was dropped.
 
 pub mod http;
+pub mod mqtt;
 
 /// How sure a content probe is that a stream speaks a protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
