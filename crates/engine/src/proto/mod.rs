@@ -31,6 +31,8 @@
 
 pub mod dispatch;
 pub mod dns;
+pub mod http;
+pub mod mqtt;
 pub mod stream;
 pub mod tls;
 
