@@ -29,6 +29,11 @@
 //! per-protocol limit; every per-connection table (pending transactions) is
 //! bounded with a counter for what was dropped.
 
+pub mod coap;
+pub mod dhcp;
+pub mod ntp;
+pub mod ssdp;
+
 /// How sure a content probe is that a stream speaks a protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Probe {
