@@ -29,10 +29,14 @@
 //! per-protocol limit; every per-connection table (pending transactions) is
 //! bounded with a counter for what was dropped.
 
+pub mod coap;
+pub mod dhcp;
 pub mod dispatch;
 pub mod dns;
 pub mod http;
 pub mod mqtt;
+pub mod ntp;
+pub mod ssdp;
 pub mod stream;
 pub mod tls;
 
