@@ -29,6 +29,12 @@
 //! per-protocol limit; every per-connection table (pending transactions) is
 //! bounded with a counter for what was dropped.
 
+pub mod dnp3;
+pub mod modbus;
+pub mod ssh;
+pub mod stream_buffer;
+pub mod telnet;
+
 /// How sure a content probe is that a stream speaks a protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Probe {
