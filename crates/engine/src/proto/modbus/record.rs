@@ -26,6 +26,8 @@ pub struct ModbusRecord {
     pub pdu_type: &'static str,
     /// Exception name of an exception response.
     pub exception: Option<Cow<'static, str>>,
+    /// The raw exception code (not a column).
+    pub exception_code: Option<u8>,
     /// gatewatch: the message came from the responder.
     pub is_response: bool,
     /// gatewatch: first coil/register addressed.

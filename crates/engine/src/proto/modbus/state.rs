@@ -48,7 +48,14 @@ impl Transactions {
         if !parser::pdu_long_enough(adu.function, adu.data, is_orig) {
             c.malformed_pdus += 1;
         }
-        let mut exception = None;
+        // An exception is recognised in either direction: a device on port
+        // 502 that opened the connection itself still answers this way.
+        let exception_code = if adu.function & EXCEPTION_BIT != 0 {
+            c.exceptions += 1;
+            adu.data.first().copied()
+        } else {
+            None
+        };
         let range = if is_orig {
             c.requests += 1;
             let range = parser::request_range(adu.function, adu.data);
@@ -57,10 +64,6 @@ impl Transactions {
         } else {
             c.responses += 1;
             let request = self.take(adu.transaction_id, adu.unit_id, c);
-            if adu.function & EXCEPTION_BIT != 0 {
-                c.exceptions += 1;
-                exception = adu.data.first().map(|&code| parser::exception_name(code));
-            }
             let same_function = request.filter(|r| r.function == adu.function & !EXCEPTION_BIT);
             parser::response_range(adu.function, adu.data).or(same_function.and_then(|r| r.range))
         };
@@ -72,7 +75,8 @@ impl Transactions {
             func: parser::function_name(adu.function),
             function_code: adu.function,
             pdu_type: if is_orig { "REQ" } else { "RESP" },
-            exception,
+            exception: exception_code.map(parser::exception_name),
+            exception_code,
             is_response: !is_orig,
             start_address: range.map(|r| r.start),
             quantity: range.map(|r| r.quantity),
