@@ -204,7 +204,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("session.bin", script(&borrowed(&s))),
         (
-            "exception_ilegal_function.bin",
+            "exception_illegal_function.bin",
             script(&[(true, &adu(5, 2, &[0x2b, 0x0e, 0x01, 0x00])), (false, &adu(5, 2, &[0xab, 0x01]))]),
         ),
         ("bad_protocol_id.bin", script(&[(true, &bad_pid)])),
@@ -224,7 +224,7 @@ fn seed_corpus_matches_and_replays() {
         let (out, c) = run(&script_chunks(&bytes));
         match file.as_str() {
             "session.bin" => assert_eq!(out.len(), 6),
-            "exception_ilegal_function.bin" => {
+            "exception_illegal_function.bin" => {
                 assert_eq!(column(&out[1], "func"), "ENCAP_INTERFACE_TRANSPORT_EXCEPTION");
                 assert_eq!(column(&out[1], "exception"), "ILLEGAL_FUNCTION");
             }
