@@ -32,12 +32,17 @@
 pub mod coap;
 pub mod dhcp;
 pub mod dispatch;
+pub mod dnp3;
 pub mod dns;
 pub mod http;
+pub mod modbus;
 pub mod mqtt;
 pub mod ntp;
 pub mod ssdp;
+pub mod ssh;
 pub mod stream;
+pub mod stream_buffer;
+pub mod telnet;
 pub mod tls;
 
 /// How sure a content probe is that a stream speaks a protocol.
