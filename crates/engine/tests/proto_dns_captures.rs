@@ -114,7 +114,13 @@ impl Harness {
         let Some(t) = tcp else {
             let mdns = sport == MDNS_PORT || dport == MDNS_PORT;
             self.frames.push(parse_frame(number, payload, mdns));
-            flow.dns.on_data(pkt.ts, is_orig, payload, &mut self.counters, &mut self.records);
+            flow.dns.on_data(
+                pkt.ts,
+                is_orig,
+                payload,
+                &mut self.counters,
+                &mut self.records,
+            );
             return;
         };
         // In-order TCP payload: skip retransmissions, report holes as gaps.
@@ -132,16 +138,24 @@ impl Harness {
             return; // retransmission of bytes already delivered
         }
         if ahead > 0 {
-            flow.dns.on_gap(is_orig, u64::from(ahead), &mut self.counters);
+            flow.dns
+                .on_gap(is_orig, u64::from(ahead), &mut self.counters);
         }
         *next = Some(t.seq.wrapping_add(payload.len() as u32));
-        flow.dns.on_data(pkt.ts, is_orig, payload, &mut self.counters, &mut self.records);
+        flow.dns.on_data(
+            pkt.ts,
+            is_orig,
+            payload,
+            &mut self.counters,
+            &mut self.records,
+        );
     }
 
     fn finish(&mut self) {
         for key in &self.order {
             if let Some(flow) = self.flows.get_mut(key) {
-                flow.dns.on_end(self.last_ts, &mut self.counters, &mut self.records);
+                flow.dns
+                    .on_end(self.last_ts, &mut self.counters, &mut self.records);
             }
         }
     }
@@ -190,8 +204,22 @@ fn tshark(path: &Path) -> Option<HashMap<u64, SharkFrame>> {
         .args(["-r"])
         .arg(path)
         .args(["-T", "fields", "-E", "occurrence=f", "-E", "separator=/t"])
-        .args(["-e", "frame.number", "-e", "dns.qry.name", "-e", "dns.flags.response"])
-        .args(["-e", "dns.flags.rcode", "-e", "dns.response_to", "-e", "dns.time"])
+        .args([
+            "-e",
+            "frame.number",
+            "-e",
+            "dns.qry.name",
+            "-e",
+            "dns.flags.response",
+        ])
+        .args([
+            "-e",
+            "dns.flags.rcode",
+            "-e",
+            "dns.response_to",
+            "-e",
+            "dns.time",
+        ])
         .args(["-e", "dns.id"])
         .output();
     let out = match out {
@@ -288,10 +316,16 @@ fn compare(h: &Harness, shark: &HashMap<u64, SharkFrame>) -> Agreement {
         // Invalid UTF-8 is replaced differently by tshark and Rust: compare
         // such names without their replacement characters.
         let strip = |n: Option<String>| n.map(|n| n.replace('\u{fffd}', ""));
-        if ours == theirs || (too_long && ours.is_some()) || strip(ours.clone()) == strip(theirs.clone()) {
+        if ours == theirs
+            || (too_long && ours.is_some())
+            || strip(ours.clone()) == strip(theirs.clone())
+        {
             a.names_equal += 1;
         } else {
-            a.mismatches.push(format!("frame {}: ours {ours:?} tshark {theirs:?}", f.number));
+            a.mismatches.push(format!(
+                "frame {}: ours {ours:?} tshark {theirs:?}",
+                f.number
+            ));
         }
         if s.response {
             a.rcodes += 1;
@@ -304,8 +338,12 @@ fn compare(h: &Harness, shark: &HashMap<u64, SharkFrame>) -> Agreement {
     // records that carry a round-trip time; equal times to the microsecond.
     // Not mDNS: tshark pairs an announcement with an earlier probe of the
     // same id 0, which we do not (an announcement answers nobody).
-    let seen: std::collections::HashSet<u64> =
-        h.frames.iter().filter(|f| !f.mdns).map(|f| f.number).collect();
+    let seen: std::collections::HashSet<u64> = h
+        .frames
+        .iter()
+        .filter(|f| !f.mdns)
+        .map(|f| f.number)
+        .collect();
     let mut shark_times: Vec<i64> = shark
         .iter()
         .filter(|(n, s)| seen.contains(n) && s.response_to)
@@ -402,17 +440,26 @@ fn names_rcodes_and_pairs_agree_with_tshark() {
         total.shark_paired += a.shark_paired;
         total.ours_paired += a.ours_paired;
         total.rtt_equal += a.rtt_equal;
-        total.mismatches.extend(a.mismatches.into_iter().map(|m| format!("{rel} {m}")));
+        total
+            .mismatches
+            .extend(a.mismatches.into_iter().map(|m| format!("{rel} {m}")));
     }
     eprintln!("total: {total:?}");
-    assert!(total.frames > 1000, "too few DNS frames compared: {}", total.frames);
+    assert!(
+        total.frames > 1000,
+        "too few DNS frames compared: {}",
+        total.frames
+    );
     assert_eq!(total.names_equal, total.frames, "{:#?}", total.mismatches);
     assert_eq!(total.rcodes_equal, total.rcodes);
     // Pairing differs by design in two cases: a response naming another
     // question than its query (dns-invalid-chars) stays alone, and a
     // retransmitted query is answered oldest-first (Zeek) where tshark picks
     // the newest. Everything else pairs, with the same round-trip time.
-    assert!(total.ours_paired * 100 >= total.shark_paired * 99, "{total:?}");
+    assert!(
+        total.ours_paired * 100 >= total.shark_paired * 99,
+        "{total:?}"
+    );
     assert!(total.rtt_equal * 100 >= total.ours_paired * 99, "{total:?}");
 }
 
@@ -430,44 +477,82 @@ fn ndpi(name: &str) -> Option<Harness> {
 fn malformed_and_odd_captures_count_their_damage() {
     // Two questions, the second 870 bytes long: cut and counted; the two
     // retransmitted responses find no query and are logged alone.
-    let Some(h) = ndpi("malformed_dns.pcap") else { return };
+    let Some(h) = ndpi("malformed_dns.pcap") else {
+        return;
+    };
     let c = &h.counters;
     assert_eq!((c.queries, c.responses, c.multi_question), (2, 4, 4));
     assert!(c.names_too_long >= 4);
-    assert_eq!((c.matched, c.unmatched_responses, h.records.len()), (2, 2, 4));
-    assert!(h.records.iter().all(|r| r.query.as_deref() == Some("www.xt.com")));
+    assert_eq!(
+        (c.matched, c.unmatched_responses, h.records.len()),
+        (2, 2, 4)
+    );
+    assert!(h
+        .records
+        .iter()
+        .all(|r| r.query.as_deref() == Some("www.xt.com")));
     assert_eq!(h.records[0].answers[0], "66.66.66.66");
 
     // Control bytes in labels are escaped; the response names another
     // question, so query and response stay two records.
-    let Some(h) = ndpi("dns-invalid-chars.pcap") else { return };
-    let queries: Vec<_> = h.records.iter().filter_map(|r| r.original_query.clone()).collect();
+    let Some(h) = ndpi("dns-invalid-chars.pcap") else {
+        return;
+    };
+    let queries: Vec<_> = h
+        .records
+        .iter()
+        .filter_map(|r| r.original_query.clone())
+        .collect();
     assert_eq!(
         queries,
-        ["www.allyourbasesare\\x01\\x02\\x03ongto.cn", "www.allyourba\\x04\\x05\\x06arebelongto.cn"]
+        [
+            "www.allyourbasesare\\x01\\x02\\x03ongto.cn",
+            "www.allyourba\\x04\\x05\\x06arebelongto.cn"
+        ]
     );
-    assert_eq!((h.counters.unmatched_responses, h.counters.unanswered_queries), (1, 1));
+    assert_eq!(
+        (
+            h.counters.unmatched_responses,
+            h.counters.unanswered_queries
+        ),
+        (1, 1)
+    );
 
     // A long tunnel name answered NXDOMAIN: the detector inputs are there.
-    let Some(h) = ndpi("dns_long_domainname.pcap") else { return };
+    let Some(h) = ndpi("dns_long_domainname.pcap") else {
+        return;
+    };
     let r = &h.records[0];
     assert!(r.is_nxdomain() && r.rtt.is_some());
     assert_eq!((r.query_labels, r.query_len), (Some(7), Some(43)));
 
     // dnscat2: more than MAX_PENDING_QUERIES unanswered queries in one flow.
-    let Some(h) = ndpi("bad-dns-traffic.pcap") else { return };
+    let Some(h) = ndpi("bad-dns-traffic.pcap") else {
+        return;
+    };
     assert!(h.counters.pending_evicted > 0);
     assert_eq!(h.counters.records, h.counters.queries);
-    assert!(h.records.iter().any(|r| r.qtype_name().as_deref() == Some("MX")));
+    assert!(h
+        .records
+        .iter()
+        .any(|r| r.qtype_name().as_deref() == Some("MX")));
 
     // iodine: NULL records, long labels.
-    let Some(h) = ndpi("dns-tunnel-iodine.pcap") else { return };
-    let null = h.records.iter().filter(|r| r.answers == ["<unknown type=10>"]).count();
+    let Some(h) = ndpi("dns-tunnel-iodine.pcap") else {
+        return;
+    };
+    let null = h
+        .records
+        .iter()
+        .filter(|r| r.answers == ["<unknown type=10>"])
+        .count();
     assert!(null > 200, "{null}");
     assert!(h.records.iter().filter_map(|r| r.query_len).max() > Some(200));
 
     // DNS over TCP (RRSIG/DNSKEY answers) next to IP fragments we skip.
-    let Some(h) = ndpi("dns_fragmented.pcap") else { return };
+    let Some(h) = ndpi("dns_fragmented.pcap") else {
+        return;
+    };
     assert_eq!(h.counters.tcp_messages, 4);
     assert!(h.fragments_skipped > 0);
     let tcp: Vec<_> = h
@@ -476,7 +561,9 @@ fn malformed_and_odd_captures_count_their_damage() {
         .filter(|r| r.proto == gatewatch_engine::proto::dns::DnsTransport::Tcp)
         .collect();
     assert_eq!(tcp.len(), 2);
-    assert!(tcp.iter().all(|r| r.answers.iter().any(|a| a.starts_with("DNSKEY "))));
+    assert!(tcp
+        .iter()
+        .all(|r| r.answers.iter().any(|a| a.starts_with("DNSKEY "))));
     assert_eq!(h.counters.rdata_length_mismatch, 0);
     assert_eq!(h.counters.malformed(), 0);
 }
@@ -494,12 +581,16 @@ fn every_udp_and_tcp_payload_of_the_ndpi_captures_is_survived() {
     let mut c = DnsCounters::default();
     for path in files {
         let bytes = std::fs::read(&path).expect("read capture");
-        let Ok(mut reader) = CaptureReader::new(bytes.as_slice()) else { continue };
+        let Ok(mut reader) = CaptureReader::new(bytes.as_slice()) else {
+            continue;
+        };
         let mut decoder = Decoder::new();
         let mut records = Vec::new();
         while let Ok(Some(raw)) = reader.next_packet() {
             let pkt = decoder.decode(&raw);
-            let Network::Ip(ip) = &pkt.network else { continue };
+            let Network::Ip(ip) = &pkt.network else {
+                continue;
+            };
             let (payload, tcp) = match ip.transport {
                 Transport::Udp(u) => (u.payload, false),
                 Transport::Tcp(t) => (t.payload, true),
@@ -507,7 +598,11 @@ fn every_udp_and_tcp_payload_of_the_ndpi_captures_is_survived() {
             };
             payloads += 1;
             let conn = dns_support::conn(40000, 53);
-            let mut dns = if tcp { DnsAnalyzer::new_tcp(conn) } else { DnsAnalyzer::new(conn) };
+            let mut dns = if tcp {
+                DnsAnalyzer::new_tcp(conn)
+            } else {
+                DnsAnalyzer::new(conn)
+            };
             dns.on_data(pkt.ts, true, payload, &mut c, &mut records);
             dns.on_end(pkt.ts, &mut c, &mut records);
         }
@@ -562,7 +657,11 @@ fn speed_per_message() {
         dns_support::A,
         0,
         &[
-            dns_support::answer(dns_support::CNAME, 300, &[4, b'e', b'd', b'g', b'e', 0xc0, 0x11]),
+            dns_support::answer(
+                dns_support::CNAME,
+                300,
+                &[4, b'e', b'd', b'g', b'e', 0xc0, 0x11],
+            ),
             dns_support::answer(dns_support::A, 60, &[1, 2, 3, 4]),
         ],
     );
@@ -580,4 +679,3 @@ fn speed_per_message() {
     eprintln!("{per:.0} ns/message ({} records)", sink.count);
     assert_eq!(sink.count, u64::from(n));
 }
-

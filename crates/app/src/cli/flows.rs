@@ -35,6 +35,9 @@ pub struct FlowOptions {
     /// default: private and link-local ranges; "none" leaves the fields unset).
     #[arg(long, value_delimiter = ',')]
     pub local_nets: Vec<String>,
+    /// Skip the protocol analyzers (faster; conn.log's `service` stays unset).
+    #[arg(long)]
+    pub no_analyzers: bool,
     /// Seed mixed into connection uids (same capture + seed → same uids).
     #[arg(long, default_value_t = 0)]
     pub uid_seed: u64,
@@ -67,7 +70,11 @@ impl FlowOptions {
                     .collect::<Result<_>>()?,
             ),
         };
-        Ok(PipelineConfig { flow, local_nets })
+        Ok(PipelineConfig {
+            flow,
+            local_nets,
+            analyzers: !self.no_analyzers,
+        })
     }
 }
 

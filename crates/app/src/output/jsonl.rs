@@ -109,17 +109,21 @@ fn push_value(line: &mut String, v: &Value<'_>) {
             }
             line.push(']');
         }
-        Value::CountList(items) => {
-            line.push('[');
-            for (i, c) in items.iter().enumerate() {
-                if i > 0 {
-                    line.push(',');
-                }
-                let _ = write!(line, "{c}");
-            }
-            line.push(']');
-        }
+        Value::CountList(items) => push_list(line, items),
+        Value::IntervalList(items) => push_list(line, items),
     }
+}
+
+/// A JSON array of numbers.
+fn push_list<T: std::fmt::Display>(line: &mut String, items: &[T]) {
+    line.push('[');
+    for (i, c) in items.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        let _ = write!(line, "{c}");
+    }
+    line.push(']');
 }
 
 /// Appends `s` as a JSON string literal (RFC 8259 escaping).

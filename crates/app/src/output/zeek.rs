@@ -139,17 +139,21 @@ fn push_value(line: &mut String, v: &Value<'_>) {
                 push_str(line, s, true);
             }
         }
-        Value::CountList(items) => {
-            if items.is_empty() {
-                line.push_str("(empty)");
-            }
-            for (i, c) in items.iter().enumerate() {
-                if i > 0 {
-                    line.push(',');
-                }
-                let _ = write!(line, "{c}");
-            }
+        Value::CountList(items) => push_list(line, items),
+        Value::IntervalList(items) => push_list(line, items),
+    }
+}
+
+/// A vector of numbers: comma-separated, `(empty)` when empty.
+fn push_list<T: std::fmt::Display>(line: &mut String, items: &[T]) {
+    if items.is_empty() {
+        line.push_str("(empty)");
+    }
+    for (i, c) in items.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
         }
+        let _ = write!(line, "{c}");
     }
 }
 

@@ -158,19 +158,97 @@ struct Candidate {
 
 /// In order of preference when several probes say `Yes`.
 const CANDIDATES: &[Candidate] = &[
-    Candidate { service: dns::SERVICE, carrier: Carrier::Udp, ports: &[53, 5353, 5355], probe: dns::probe, start: |c| Analyzer::Dns(Box::new(dns::DnsAnalyzer::new(c))) },
-    Candidate { service: dhcp::SERVICE, carrier: Carrier::Udp, ports: &[67, 68, 546, 547], probe: dhcp::probe, start: |c| Analyzer::Dhcp(Box::new(dhcp::DhcpAnalyzer::new(c))) },
-    Candidate { service: ssdp::SERVICE, carrier: Carrier::Udp, ports: &[1900], probe: ssdp::probe, start: |c| Analyzer::Ssdp(Box::new(ssdp::SsdpAnalyzer::new(c))) },
-    Candidate { service: ntp::SERVICE, carrier: Carrier::Udp, ports: &[123], probe: ntp::probe, start: |c| Analyzer::Ntp(Box::new(ntp::NtpAnalyzer::new(c))) },
-    Candidate { service: coap::SERVICE, carrier: Carrier::Udp, ports: &[5683], probe: coap::probe, start: |c| Analyzer::Coap(Box::new(coap::CoapAnalyzer::new(c))) },
-    Candidate { service: tls::SERVICE, carrier: Carrier::Tcp, ports: &[443, 8443, 8883, 993, 995, 465, 636], probe: tls::probe, start: |c| Analyzer::Tls(Box::new(tls::TlsAnalyzer::new(c))) },
-    Candidate { service: ssh::SERVICE, carrier: Carrier::Tcp, ports: &[22, 2222], probe: ssh::probe, start: |c| Analyzer::Ssh(Box::new(ssh::SshAnalyzer::new(c))) },
-    Candidate { service: mqtt::SERVICE, carrier: Carrier::Tcp, ports: &[1883], probe: mqtt::probe, start: |c| Analyzer::Mqtt(Box::new(mqtt::MqttAnalyzer::new(c))) },
-    Candidate { service: http::SERVICE, carrier: Carrier::Tcp, ports: &[80, 8080, 8000, 8008, 8081, 554, 8554], probe: http::probe, start: |c| Analyzer::Http(Box::new(http::HttpAnalyzer::new(c))) },
-    Candidate { service: modbus::SERVICE, carrier: Carrier::Tcp, ports: &[502], probe: modbus::probe, start: |c| Analyzer::Modbus(Box::new(modbus::ModbusAnalyzer::new(c))) },
-    Candidate { service: dnp3::SERVICE, carrier: Carrier::Tcp, ports: &[20000], probe: dnp3::probe, start: |c| Analyzer::Dnp3(Box::new(dnp3::Dnp3Analyzer::new(c))) },
-    Candidate { service: telnet::SERVICE, carrier: Carrier::Tcp, ports: &[23, 2323], probe: telnet::probe, start: |c| Analyzer::Telnet(Box::new(telnet::TelnetAnalyzer::new(c))) },
-    Candidate { service: dns::SERVICE, carrier: Carrier::Tcp, ports: &[53], probe: dns::probe, start: |c| Analyzer::Dns(Box::new(dns::DnsAnalyzer::new_tcp(c))) },
+    Candidate {
+        service: dns::SERVICE,
+        carrier: Carrier::Udp,
+        ports: &[53, 5353, 5355],
+        probe: dns::probe,
+        start: |c| Analyzer::Dns(Box::new(dns::DnsAnalyzer::new(c))),
+    },
+    Candidate {
+        service: dhcp::SERVICE,
+        carrier: Carrier::Udp,
+        ports: &[67, 68, 546, 547],
+        probe: dhcp::probe,
+        start: |c| Analyzer::Dhcp(Box::new(dhcp::DhcpAnalyzer::new(c))),
+    },
+    Candidate {
+        service: ssdp::SERVICE,
+        carrier: Carrier::Udp,
+        ports: &[1900],
+        probe: ssdp::probe,
+        start: |c| Analyzer::Ssdp(Box::new(ssdp::SsdpAnalyzer::new(c))),
+    },
+    Candidate {
+        service: ntp::SERVICE,
+        carrier: Carrier::Udp,
+        ports: &[123],
+        probe: ntp::probe,
+        start: |c| Analyzer::Ntp(Box::new(ntp::NtpAnalyzer::new(c))),
+    },
+    Candidate {
+        service: coap::SERVICE,
+        carrier: Carrier::Udp,
+        ports: &[5683],
+        probe: coap::probe,
+        start: |c| Analyzer::Coap(Box::new(coap::CoapAnalyzer::new(c))),
+    },
+    Candidate {
+        service: tls::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[443, 8443, 8883, 993, 995, 465, 636],
+        probe: tls::probe,
+        start: |c| Analyzer::Tls(Box::new(tls::TlsAnalyzer::new(c))),
+    },
+    Candidate {
+        service: ssh::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[22, 2222],
+        probe: ssh::probe,
+        start: |c| Analyzer::Ssh(Box::new(ssh::SshAnalyzer::new(c))),
+    },
+    Candidate {
+        service: mqtt::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[1883],
+        probe: mqtt::probe,
+        start: |c| Analyzer::Mqtt(Box::new(mqtt::MqttAnalyzer::new(c))),
+    },
+    Candidate {
+        service: http::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[80, 8080, 8000, 8008, 8081, 554, 8554],
+        probe: http::probe,
+        start: |c| Analyzer::Http(Box::new(http::HttpAnalyzer::new(c))),
+    },
+    Candidate {
+        service: modbus::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[502],
+        probe: modbus::probe,
+        start: |c| Analyzer::Modbus(Box::new(modbus::ModbusAnalyzer::new(c))),
+    },
+    Candidate {
+        service: dnp3::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[20000],
+        probe: dnp3::probe,
+        start: |c| Analyzer::Dnp3(Box::new(dnp3::Dnp3Analyzer::new(c))),
+    },
+    Candidate {
+        service: telnet::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[23, 2323],
+        probe: telnet::probe,
+        start: |c| Analyzer::Telnet(Box::new(telnet::TelnetAnalyzer::new(c))),
+    },
+    Candidate {
+        service: dns::SERVICE,
+        carrier: Carrier::Tcp,
+        ports: &[53],
+        probe: dns::probe,
+        start: |c| Analyzer::Dns(Box::new(dns::DnsAnalyzer::new_tcp(c))),
+    },
 ];
 
 /// Analyzer state of one connection.
@@ -207,8 +285,15 @@ impl ProtoLayer {
     }
 
     /// Accounts one packet of a TCP or UDP connection.
-    pub fn on_packet(&mut self, ctx: PacketContext, pkt: &Decoded<'_>, out: &mut impl Sink<ProtoRecord>) {
-        let Network::Ip(ip) = &pkt.network else { return };
+    pub fn on_packet(
+        &mut self,
+        ctx: PacketContext,
+        pkt: &Decoded<'_>,
+        out: &mut impl Sink<ProtoRecord>,
+    ) {
+        let Network::Ip(ip) = &pkt.network else {
+            return;
+        };
         let (carrier, data, side_ports) = match &ip.transport {
             Transport::Tcp(t) => (Carrier::Tcp, None, (t.src_port, t.dst_port)),
             Transport::Udp(u) => (Carrier::Udp, Some(u.payload), (u.src_port, u.dst_port)),
@@ -220,15 +305,25 @@ impl ProtoLayer {
             } else {
                 self.flows.insert(
                     ctx.flow_id,
-                    FlowProto { uid, cursors: Default::default(), analyzer: None, service: None, attempts: 0 },
+                    FlowProto {
+                        uid,
+                        cursors: Default::default(),
+                        analyzer: None,
+                        service: None,
+                        attempts: 0,
+                    },
                 );
             }
         }
-        let Some(fp) = self.flows.get_mut(&ctx.flow_id) else { return };
+        let Some(fp) = self.flows.get_mut(&ctx.flow_id) else {
+            return;
+        };
         let side = usize::from(!ctx.is_orig);
         let (data, gap_before, gap_after) = match (&ip.transport, data) {
             (Transport::Tcp(t), _) => {
-                let Some(cursor) = fp.cursors.get_mut(side) else { return };
+                let Some(cursor) = fp.cursors.get_mut(side) else {
+                    return;
+                };
                 let d = cursor.accept(t);
                 (d.data, d.gap_before, d.gap_after)
             }
@@ -242,13 +337,27 @@ impl ProtoLayer {
             }
             fp.attempts += 1;
             // Ports as the originator sees them: (orig port, resp port).
-            let (orig_p, resp_p) = if ctx.is_orig { side_ports } else { (side_ports.1, side_ports.0) };
-            let (orig_h, resp_h) = if ctx.is_orig { (ip.src, ip.dst) } else { (ip.dst, ip.src) };
+            let (orig_p, resp_p) = if ctx.is_orig {
+                side_ports
+            } else {
+                (side_ports.1, side_ports.0)
+            };
+            let (orig_h, resp_h) = if ctx.is_orig {
+                (ip.src, ip.dst)
+            } else {
+                (ip.dst, ip.src)
+            };
             match choose(carrier, orig_p, resp_p, data, ctx.is_orig) {
                 Some(cand) => {
                     c.dispatch.identified += 1;
                     fp.service = Some(cand.service);
-                    let conn = ConnId { uid: fp.uid.to_string(), orig_h, orig_p, resp_h, resp_p };
+                    let conn = ConnId {
+                        uid: fp.uid.to_string(),
+                        orig_h,
+                        orig_p,
+                        resp_h,
+                        resp_p,
+                    };
                     fp.analyzer = Some((cand.start)(conn));
                 }
                 None => {
@@ -259,7 +368,9 @@ impl ProtoLayer {
                 }
             }
         }
-        let Some(a) = fp.analyzer.as_mut() else { return };
+        let Some(a) = fp.analyzer.as_mut() else {
+            return;
+        };
         if gap_before > 0 {
             c.dispatch.gaps += 1;
             c.dispatch.gap_bytes += gap_before;
@@ -277,8 +388,15 @@ impl ProtoLayer {
 
     /// A connection ended: flush its analyzer and fill conn.log's `service`.
     pub fn on_conn_end(&mut self, rec: &mut ConnRecord, out: &mut impl Sink<ProtoRecord>) {
-        let Some(mut fp) = self.flows.remove(&rec.flow_id) else { return };
-        if let Some(service) = fp.service {
+        let Some(mut fp) = self.flows.remove(&rec.flow_id) else {
+            return;
+        };
+        // HTTP's grammar also carries RTSP: the analyzer knows which it saw.
+        let service = match &fp.analyzer {
+            Some(Analyzer::Http(h)) => Some(h.service()),
+            _ => fp.service,
+        };
+        if let Some(service) = service {
             rec.service.push(service);
         }
         if let Some(a) = fp.analyzer.as_mut() {
@@ -289,9 +407,17 @@ impl ProtoLayer {
 }
 
 /// Picks the analyzer for a connection's first payload, or none.
-fn choose(carrier: Carrier, orig_p: u16, resp_p: u16, data: &[u8], is_orig: bool) -> Option<&'static Candidate> {
+fn choose(
+    carrier: Carrier,
+    orig_p: u16,
+    resp_p: u16,
+    data: &[u8],
+    is_orig: bool,
+) -> Option<&'static Candidate> {
     let on_carrier = || CANDIDATES.iter().filter(move |c| c.carrier == carrier);
-    let by_port = on_carrier()
-        .find(|c| (c.ports.contains(&resp_p) || c.ports.contains(&orig_p)) && (c.probe)(data, is_orig) != Probe::No);
+    let by_port = on_carrier().find(|c| {
+        (c.ports.contains(&resp_p) || c.ports.contains(&orig_p))
+            && (c.probe)(data, is_orig) != Probe::No
+    });
     by_port.or_else(|| on_carrier().find(|c| (c.probe)(data, is_orig) == Probe::Yes))
 }

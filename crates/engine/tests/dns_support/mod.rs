@@ -97,7 +97,10 @@ pub fn ts(ms: i64) -> Timestamp {
 
 /// Feeds `(ms, is_orig, bytes)` to `dns`, ends it at the last time; the
 /// records and counters.
-pub fn drive(mut dns: DnsAnalyzer, steps: &[(i64, bool, Vec<u8>)]) -> (Vec<DnsRecord>, DnsCounters) {
+pub fn drive(
+    mut dns: DnsAnalyzer,
+    steps: &[(i64, bool, Vec<u8>)],
+) -> (Vec<DnsRecord>, DnsCounters) {
     let mut c = DnsCounters::default();
     let mut out = Vec::new();
     let mut last = 0;

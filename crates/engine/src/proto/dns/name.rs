@@ -89,7 +89,9 @@ pub fn read_name(
                 pos += 1 + len;
             }
             0xc0 => {
-                let low = *msg.get(pos + 1).ok_or(Malformed::LabelPastEnd { at: pos })?;
+                let low = *msg
+                    .get(pos + 1)
+                    .ok_or(Malformed::LabelPastEnd { at: pos })?;
                 let target = (usize::from(len_byte & 0x3f) << 8) | usize::from(low);
                 let end = *end.get_or_insert(pos + 2);
                 if info.too_long {
@@ -243,7 +245,13 @@ mod tests {
             read_name(b"\x41a", 0, &mut s),
             Err(Malformed::BadLabelType { at: 0, kind: 0x40 })
         );
-        assert_eq!(skip_name(b"\x01a", 0), Err(Malformed::LabelPastEnd { at: 2 }));
-        assert_eq!(skip_name(b"\xc0", 0), Err(Malformed::LabelPastEnd { at: 0 }));
+        assert_eq!(
+            skip_name(b"\x01a", 0),
+            Err(Malformed::LabelPastEnd { at: 2 })
+        );
+        assert_eq!(
+            skip_name(b"\xc0", 0),
+            Err(Malformed::LabelPastEnd { at: 0 })
+        );
     }
 }

@@ -41,7 +41,10 @@ pub enum TlsEvent<'a> {
     },
     ChangeCipherSpec,
     /// A plaintext alert.
-    Alert { level: u8, description: u8 },
+    Alert {
+        level: u8,
+        description: u8,
+    },
     /// An application-data record started.
     ApplicationData,
     /// A plaintext heartbeat record.

@@ -110,7 +110,10 @@ impl Counters for TlsCounters {
         );
         f("proto.ssl.handshake_too_large", self.handshake_too_large);
         f("proto.ssl.cert_chain_too_large", self.cert_chain_too_large);
-        f("proto.ssl.handshake_interleaved", self.handshake_interleaved);
+        f(
+            "proto.ssl.handshake_interleaved",
+            self.handshake_interleaved,
+        );
         f("proto.ssl.alerts", self.alerts);
         f("proto.ssl.sslv2_client_hellos", self.sslv2_client_hellos);
         f("proto.ssl.dtls_datagrams", self.dtls_datagrams);
