@@ -45,6 +45,7 @@ struct StageResult {
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    let mut out = String::new();
     if let Some(n) = args.flow_memory {
         return flow_memory(n, args.json);
     }
@@ -109,21 +110,28 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             })
             .collect();
         let v = json!({"file": path.display().to_string(), "threads": 1, "stages": rows, "peak_rss_kib": rss});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!(out, "{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        outln!(
+            out,
             "{}: {} packets, {} bytes on the wire (in memory, 1 thread)",
             path.display(),
             stages.first().map_or(0, |s| s.packets),
             stages.first().map_or(0, |s| s.wire_bytes)
         );
-        println!(
+        outln!(
+            out,
             "{:<20} {:>14} {:>12} {:>10} {:>16}",
-            "stage", "packets/s", "Mbit/s", "ns/pkt", "median pkts/s"
+            "stage",
+            "packets/s",
+            "Mbit/s",
+            "ns/pkt",
+            "median pkts/s"
         );
         for s in &stages {
             let pps = s.packets as f64 / s.best_s;
-            println!(
+            outln!(
+                out,
                 "{:<20} {:>14.0} {:>12.1} {:>10.1} {:>16.0}",
                 s.stage,
                 pps,
@@ -133,12 +141,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             );
         }
         if let Some(kib) = rss {
-            println!(
+            outln!(
+                out,
                 "peak RSS {:.1} MiB (includes the file held in memory)",
                 kib as f64 / 1024.0
             );
         }
     }
+    crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -179,6 +189,7 @@ fn measure(
 /// Builds `n` concurrent UDP flows (distinct source address/port pairs) and
 /// reports the resident memory they take.
 fn flow_memory(n: usize, as_json: bool) -> Result<ExitCode> {
+    let mut out = String::new();
     let before = current_rss_kib().unwrap_or(0);
     let mut table = FlowTable::new(FlowConfig {
         max_flows: n.max(1),
@@ -212,15 +223,17 @@ fn flow_memory(n: usize, as_json: bool) -> Result<ExitCode> {
         let v = json!({"flows": tracked, "written_early": sink.count, "rss_delta_bytes": delta,
             "bytes_per_flow": per_flow, "estimated_bytes_per_flow": FlowTable::bytes_per_flow(),
             "seconds": elapsed});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!(out, "{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
+        outln!(
+            out,
             "{tracked} concurrent flows: RSS +{:.1} MiB, {per_flow:.0} bytes/flow measured \
              ({} estimated), created in {elapsed:.2} s",
             delta / 1048576.0,
             FlowTable::bytes_per_flow()
         );
     }
+    crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

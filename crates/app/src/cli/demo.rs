@@ -2,20 +2,19 @@
 //! attacks, analyzes it and prints a summary; the files stay in `--out`.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gatewatch_engine::flow::{ConnRecord, CONN_FIELDS};
+use gatewatch_engine::flow::ConnRecord;
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
 use gatewatch_engine::{Sink, Timestamp};
 
 use crate::capture;
 use crate::cli::simulate::{self, SimulateArgs};
-use crate::output::zeek::ZeekLogWriter;
+use crate::output::logdir::LogDir;
+use crate::output::LogFormat;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -37,18 +36,24 @@ pub struct DemoArgs {
 struct Tally<'a, S> {
     inner: &'a mut S,
     states: BTreeMap<&'static str, u64>,
-    by_proto: BTreeMap<&'static str, u64>,
+    by_service: BTreeMap<String, u64>,
 }
 
 impl<S: Sink<ConnRecord>> Sink<ConnRecord> for Tally<'_, S> {
     fn push(&mut self, r: ConnRecord) {
         *self.states.entry(r.conn_state.code()).or_default() += 1;
-        *self.by_proto.entry(r.proto.as_str()).or_default() += 1;
+        let service = if r.service.is_empty() {
+            format!("{}/-", r.proto.as_str())
+        } else {
+            format!("{}/{}", r.proto.as_str(), r.service.join(","))
+        };
+        *self.by_service.entry(service).or_default() += 1;
         self.inner.push(r);
     }
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode> {
+    let mut out = String::new();
     let sim = SimulateArgs {
         devices: args.devices,
         hours: args.hours,
@@ -57,7 +62,8 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         out: args.out.clone(),
     };
     let summary = simulate::generate(&sim)?;
-    println!(
+    outln!(
+        out,
         "simulated {} devices for {} h: {} packets -> {}",
         summary.devices.len(),
         args.hours,
@@ -71,23 +77,24 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         local_nets: gatewatch_engine::net::LocalNets::private_ranges(),
         ..PipelineConfig::default()
     });
-    let file = File::create(&conn_path)
-        .with_context(|| format!("{}: cannot create", conn_path.display()))?;
-    let mut writer = ZeekLogWriter::new(BufWriter::new(file), "conn", &CONN_FIELDS);
+    let mut conn_logs = LogDir::new(&args.out, LogFormat::Zeek);
+    let mut proto_logs = LogDir::new(&args.out, LogFormat::Zeek);
     let mut tally = Tally {
-        inner: &mut writer,
+        inner: &mut conn_logs,
         states: BTreeMap::new(),
-        by_proto: BTreeMap::new(),
+        by_service: BTreeMap::new(),
     };
     let input = capture::open(&pcap, true)?;
-    let outcome = capture::run(input, &mut pipeline, &mut tally)?;
-    pipeline.finish(&mut tally);
-    let (states, by_proto) = (tally.states, tally.by_proto);
+    let outcome = capture::run_all(input, &mut pipeline, &mut tally, &mut proto_logs)?;
+    pipeline.finish_all(&mut tally, &mut proto_logs);
+    let (states, by_service) = (tally.states, tally.by_service);
     let close = pipeline.summary().last_ts.unwrap_or(Timestamp::ZERO);
-    writer.finish(close).context("writing conn.log")?;
+    conn_logs.finish(close).context("writing conn.log")?;
+    let logs = proto_logs.finish(close).context("writing protocol logs")?;
 
     let s = pipeline.summary();
-    println!(
+    outln!(
+        out,
         "analyzed {} packets ({:.1} MB) spanning {:.0} s: {} connections -> {}",
         outcome.packets,
         s.wire_bytes as f64 / 1e6,
@@ -101,11 +108,15 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!("  by protocol:   {}", fmt(&by_proto));
-    println!("  by conn_state: {}", fmt(&states));
-    println!("devices:");
+    let services: BTreeMap<&str, u64> = by_service.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    outln!(out, "  by service:    {}", fmt(&services));
+    outln!(out, "  by conn_state: {}", fmt(&states));
+    let logs: Vec<String> = logs.iter().map(|(p, n)| format!("{p}.log {n}")).collect();
+    outln!(out, "  protocol logs: {}", logs.join(", "));
+    outln!(out, "devices:");
     for d in &summary.devices {
-        println!(
+        outln!(
+            out,
             "  {}  {:<15} {:<18} {}",
             d.mac,
             d.ip.to_string(),
@@ -113,16 +124,27 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             d.hostname
         );
     }
-    println!(
+    outln!(
+        out,
         "injected attacks (ground truth in {}):",
         args.out.join("truth.jsonl").display()
     );
     for t in &summary.truth {
-        println!(
+        outln!(
+            out,
             "  {:<4} {:<26} {:>12.1} .. {:<12.1} {}",
-            t.id, t.kind, t.start, t.end, t.notes
+            t.id,
+            t.kind,
+            t.start,
+            t.end,
+            t.notes
         );
     }
-    println!("detection of these attacks arrives with the detector stage; conn.log is ready for zeek-cut.");
+    outln!(
+        out,
+        "logs are in {} (Zeek TSV: zeek-cut reads them); detection of these attacks arrives with the detector stage.",
+        args.out.display()
+    );
+    crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -33,6 +33,7 @@ pub struct StatsArgs {
 }
 
 pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
+    let mut out = String::new();
     let mut pipeline = Pipeline::new(args.flow.pipeline_config()?);
     let input = capture::open(&args.file, quiet)?;
     let name = input.name.clone();
@@ -90,24 +91,28 @@ pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
             "damaged_tail": damaged,
             "counters": c,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!(out, "{}", serde_json::to_string_pretty(&v)?);
+        crate::emit(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
 
-    println!("file          {name}");
+    outln!(out, "file          {name}");
     let gz = if outcome.compressed { " (gzip)" } else { "" };
-    println!("format        {format}{gz}");
-    println!("packets       {}", s.packets);
-    println!(
+    outln!(out, "format        {format}{gz}");
+    outln!(out, "packets       {}", s.packets);
+    outln!(
+        out,
         "bytes         {} on the wire, {} captured",
-        s.wire_bytes, s.captured_bytes
+        s.wire_bytes,
+        s.captured_bytes
     );
     if let (Some(a), Some(b)) = (s.first_ts, s.last_ts) {
-        println!("time          {a} .. {b} ({:.3} s)", s.span_secs());
+        outln!(out, "time          {a} .. {b} ({:.3} s)", s.span_secs());
     }
-    println!("connections   {}", flows.count);
+    outln!(out, "connections   {}", flows.count);
     let peak = pipeline.flows().counters().active_peak;
-    println!(
+    outln!(
+        out,
         "flow table    peak {peak} concurrent, ~{} bytes per flow (~{:.1} MiB at peak)",
         FlowTable::bytes_per_flow(),
         (peak as f64 * FlowTable::bytes_per_flow() as f64) / 1048576.0
@@ -117,27 +122,29 @@ pub fn run(args: StatsArgs, quiet: bool) -> Result<ExitCode> {
         .iter()
         .map(|(l, n)| format!("{}({}) {n}", l.name(), l.0))
         .collect();
-    println!("link types    {}", links.join(", "));
-    println!("\nprotocol mix");
+    outln!(out, "link types    {}", links.join(", "));
+    outln!(out, "\nprotocol mix");
     for (p, n) in s.protocol_mix() {
         let pct = 100.0 * n as f64 / s.packets.max(1) as f64;
-        println!("  {p:<14} {n:>12} {pct:6.2}%");
+        outln!(out, "  {p:<14} {n:>12} {pct:6.2}%");
     }
-    println!("\ntop talkers (by bytes sent)");
+    outln!(out, "\ntop talkers (by bytes sent)");
     for (ip, t) in s.top_talkers(args.top) {
-        println!(
+        outln!(
+            out,
             "  {:<40} {:>10} pkts {:>14} bytes",
             ip.to_string(),
             t.packets,
             t.bytes
         );
     }
-    println!("\ncounters");
+    outln!(out, "\ncounters");
     for (k, v) in &counters {
-        println!("  {k:<48} {v}");
+        outln!(out, "  {k:<48} {v}");
     }
     if let Some(d) = damaged {
-        println!("\ndamaged tail: {d}");
+        outln!(out, "\ndamaged tail: {d}");
     }
+    crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
