@@ -1,4 +1,5 @@
-//! `gatewatch bench FILE`: packets/s and Mbit/s per pipeline stage on one
+//! `gatewatch bench FILE`: packets/s and Mbit/s per pipeline stage (read,
+//! decode, flows, protocol analyzers with records built) on one
 //! thread, and `--flow-memory N`: resident memory of N concurrent flows.
 //!
 //! The capture is loaded into memory first, so the figures are CPU cost
@@ -79,7 +80,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }),
         measure("read+decode+flows", &bytes, args.min_seconds, |data| {
             let mut r = CaptureReader::new(data).ok()?;
-            let mut pipe = Pipeline::new(PipelineConfig::default());
+            let mut pipe = Pipeline::new(PipelineConfig {
+                analyzers: false,
+                ..PipelineConfig::default()
+            });
             let mut sink = CountingSink::default();
             let (mut n, mut b) = (0u64, 0u64);
             while let Ok(Some(p)) = r.next_packet() {
@@ -88,6 +92,20 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 pipe.process(&p, &mut sink);
             }
             pipe.finish(&mut sink);
+            Some((n, b))
+        }),
+        measure("+analyzers", &bytes, args.min_seconds, |data| {
+            let mut r = CaptureReader::new(data).ok()?;
+            let mut pipe = Pipeline::new(PipelineConfig::default());
+            let mut sink = CountingSink::default();
+            let mut records = CountingSink::default();
+            let (mut n, mut b) = (0u64, 0u64);
+            while let Ok(Some(p)) = r.next_packet() {
+                n += 1;
+                b += u64::from(p.orig_len);
+                pipe.process_all(&p, &mut sink, &mut records);
+            }
+            pipe.finish_all(&mut sink, &mut records);
             Some((n, b))
         }),
     ];
