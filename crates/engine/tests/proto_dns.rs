@@ -29,14 +29,21 @@ fn query_and_response_fill_every_field() {
             &[
                 answer(CNAME, 300, &wire_name("Edge.Example.net")),
                 answer(A, 60, &[93, 184, 216, 34]),
-                answer(AAAA, 60, &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+                answer(
+                    AAAA,
+                    60,
+                    &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                ),
                 answer(TXT, 5, b"\x05hello\x02hi"),
             ],
         );
         r[2] |= 0x04; // AA
         r
     };
-    let (records, c) = drive(DnsAnalyzer::new(conn(40000, 53)), &[(0, true, q), (25, false, r)]);
+    let (records, c) = drive(
+        DnsAnalyzer::new(conn(40000, 53)),
+        &[(0, true, q), (25, false, r)],
+    );
     assert_eq!(records.len(), 1);
     let rec = &records[0];
     assert_eq!(rec.ts, ts(0));
@@ -45,7 +52,10 @@ fn query_and_response_fill_every_field() {
     assert_eq!(rec.rtt, Some(Duration::from_millis(25)));
     assert_eq!(rec.query.as_deref(), Some("www.example.com"));
     assert_eq!(rec.original_query.as_deref(), Some("WwW.Example.com"));
-    assert_eq!((rec.qtype, rec.qclass, rec.rcode), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (rec.qtype, rec.qclass, rec.rcode),
+        (Some(1), Some(1), Some(0))
+    );
     assert_eq!(rec.qtype_name().as_deref(), Some("A"));
     assert_eq!(rec.qclass_name().as_deref(), Some("C_INTERNET"));
     assert_eq!(rec.rcode_name().as_deref(), Some("NOERROR"));
@@ -53,7 +63,12 @@ fn query_and_response_fill_every_field() {
     assert_eq!(rec.z, 0);
     assert_eq!(
         rec.answers,
-        ["edge.example.net", "93.184.216.34", "2001:db8::1", "TXT 5 hello TXT 2 hi"]
+        [
+            "edge.example.net",
+            "93.184.216.34",
+            "2001:db8::1",
+            "TXT 5 hello TXT 2 hi"
+        ]
     );
     assert_eq!(rec.ttls, [secs(300), secs(60), secs(60), secs(5)]);
     assert!(!rec.rejected && !rec.mdns && !rec.is_nxdomain());
@@ -83,7 +98,10 @@ fn query_and_response_fill_every_field() {
 fn nxdomain_without_records_is_rejected_and_flagged() {
     let q = query(7, "nope.invalid", AAAA);
     let r = response(7, "nope.invalid", AAAA, 3, &[]);
-    let (records, _) = drive(DnsAnalyzer::new(conn(40001, 53)), &[(0, true, q), (3, false, r)]);
+    let (records, _) = drive(
+        DnsAnalyzer::new(conn(40001, 53)),
+        &[(0, true, q), (3, false, r)],
+    );
     let rec = &records[0];
     assert!(rec.is_nxdomain() && rec.rejected);
     assert_eq!(rec.rcode_name().as_deref(), Some("NXDOMAIN"));
@@ -95,7 +113,10 @@ fn nxdomain_without_records_is_rejected_and_flagged() {
 fn unanswered_and_unsolicited_are_logged_alone() {
     let q = query(1, "lost.example", A);
     let r = response(2, "other.example", A, 0, &[answer(A, 1, &[1, 2, 3, 4])]);
-    let (records, c) = drive(DnsAnalyzer::new(conn(40002, 53)), &[(0, true, q), (5, false, r)]);
+    let (records, c) = drive(
+        DnsAnalyzer::new(conn(40002, 53)),
+        &[(0, true, q), (5, false, r)],
+    );
     // The unsolicited response is written at once, the query at the end.
     assert_eq!(records.len(), 2);
     assert_eq!(records[0].query.as_deref(), Some("other.example"));
@@ -127,7 +148,10 @@ fn response_without_question_matches_by_id_except_on_mdns() {
     let bare = header(5, 0x8182, [0, 0, 0, 0]); // SERVFAIL, no question
     let (records, c) = drive(
         DnsAnalyzer::new(conn(40004, 53)),
-        &[(0, true, query(5, "x.example", A)), (1, false, bare.clone())],
+        &[
+            (0, true, query(5, "x.example", A)),
+            (1, false, bare.clone()),
+        ],
     );
     assert_eq!(c.matched, 1);
     assert!(records[0].rejected);
@@ -147,7 +171,10 @@ fn response_without_question_matches_by_id_except_on_mdns() {
     assert_eq!((c.matched, c.mdns_messages, records.len()), (0, 2, 2));
     assert!(records.iter().all(|r| r.mdns));
     let alone = &records[0];
-    assert_eq!(alone.original_query.as_deref(), Some("Kitchen._hap._tcp.local"));
+    assert_eq!(
+        alone.original_query.as_deref(),
+        Some("Kitchen._hap._tcp.local")
+    );
     assert_eq!(alone.query.as_deref(), Some("kitchen._hap._tcp.local"));
     assert_eq!(alone.qtype, None);
     assert_eq!(alone.answers, ["TXT 2 id"]);
@@ -168,7 +195,10 @@ fn pending_table_is_bounded_and_evicts_oldest_first() {
     }
     assert_eq!(dns.pending_queries(), MAX_PENDING_QUERIES);
     assert_eq!(c.pending_evicted, 3);
-    assert_eq!(out.iter().map(|r| r.trans_id).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(
+        out.iter().map(|r| r.trans_id).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
     dns.on_end(ts(100), &mut c, &mut out);
     assert_eq!(out.len(), steps.len());
     assert_eq!(c.unanswered_queries, steps.len() as u64);
@@ -178,14 +208,23 @@ fn pending_table_is_bounded_and_evicts_oldest_first() {
 fn tcp_messages_split_byte_by_byte_and_batched() {
     let q1 = framed(&query(1, "one.example", A));
     let q2 = framed(&query(2, "two.example", TXT));
-    let r1 = framed(&response(1, "one.example", A, 0, &[answer(A, 9, &[10, 0, 0, 1])]));
-    let r2 = framed(&response(2, "two.example", TXT, 0, &[answer(TXT, 9, b"\x01x")]));
+    let r1 = framed(&response(
+        1,
+        "one.example",
+        A,
+        0,
+        &[answer(A, 9, &[10, 0, 0, 1])],
+    ));
+    let r2 = framed(&response(
+        2,
+        "two.example",
+        TXT,
+        0,
+        &[answer(TXT, 9, b"\x01x")],
+    ));
     // Client bytes one at a time, server's two responses in one chunk.
-    let mut steps: Vec<(i64, bool, Vec<u8>)> = q1
-        .iter()
-        .chain(&q2)
-        .map(|b| (0, true, vec![*b]))
-        .collect();
+    let mut steps: Vec<(i64, bool, Vec<u8>)> =
+        q1.iter().chain(&q2).map(|b| (0, true, vec![*b])).collect();
     steps.push((4, false, [r1, r2].concat()));
     let (records, c) = drive(DnsAnalyzer::new_tcp(conn(40006, 53)), &steps);
     assert_eq!(c.tcp_messages, 4);
@@ -298,7 +337,10 @@ fn probe_tells_dns_from_other_bytes() {
     let r = response(1, "example.com", A, 0, &[answer(A, 1, &[1, 1, 1, 1])]);
     assert_eq!(probe(&r, false), Probe::Yes);
     assert_eq!(probe(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true), Probe::No);
-    assert_eq!(probe(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", true), Probe::No);
+    assert_eq!(
+        probe(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", true),
+        Probe::No
+    );
     assert_eq!(probe_udp(&q[..q.len() - 3]), Probe::No);
     assert_eq!(probe_udp(&[0; 12]), Probe::No); // a query without a question
 }

@@ -31,7 +31,13 @@ fn seeds() -> Vec<Vec<u8>> {
                 answer(AAAA, 60, &[0; 16]),
                 answer(TXT, 5, b"\x05hello"),
                 answer(SRV, 5, &srv),
-                answer(46, 5, &[0, 1, 8, 2, 0, 0, 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c]),
+                answer(
+                    46,
+                    5,
+                    &[
+                        0, 1, 8, 2, 0, 0, 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0x0c,
+                    ],
+                ),
                 answer(47, 5, &[0xc0, 0x0c, 0, 0]),
             ],
         ),
@@ -42,7 +48,11 @@ fn seeds() -> Vec<Vec<u8>> {
 
 /// Runs `chunks` (direction, bytes) through a fresh analyzer.
 fn run(tcp: bool, mdns: bool, chunks: &[(bool, Vec<u8>)]) -> (Vec<DnsRecord>, DnsCounters, usize) {
-    let c_id = if mdns { conn(5353, 5353) } else { conn(40000, 53) };
+    let c_id = if mdns {
+        conn(5353, 5353)
+    } else {
+        conn(40000, 53)
+    };
     let mut dns = if tcp {
         DnsAnalyzer::new_tcp(c_id)
     } else {
@@ -80,7 +90,10 @@ fn check_records(records: &[DnsRecord], c: &DnsCounters) {
 
 /// Cuts `bytes` at the given fractions, alternating directions.
 fn split(bytes: &[u8], cuts: &[f64]) -> Vec<(bool, Vec<u8>)> {
-    let mut points: Vec<usize> = cuts.iter().map(|f| (f * bytes.len() as f64) as usize).collect();
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|f| (f * bytes.len() as f64) as usize)
+        .collect();
     points.sort_unstable();
     let mut out = Vec::new();
     let mut start = 0;
@@ -168,13 +181,20 @@ proptest! {
 #[test]
 fn garbage_moves_the_malformed_counters() {
     let garbage: Vec<(bool, Vec<u8>)> = (0..50u8)
-        .map(|i| (i % 2 == 0, (0..(i as usize % 11)).map(|j| i ^ j as u8).collect()))
+        .map(|i| {
+            (
+                i % 2 == 0,
+                (0..(i as usize % 11)).map(|j| i ^ j as u8).collect(),
+            )
+        })
         .collect();
     let (records, c, _) = run(false, false, &garbage);
     assert!(records.is_empty());
     assert_eq!(c.malformed_short_header, 50);
     // A TCP stream of noise is abandoned, never buffered without bound.
-    let noise: Vec<u8> = (0..70_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let noise: Vec<u8> = (0..70_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let mut dns = DnsAnalyzer::new_tcp(conn(40000, 53));
     let mut c = DnsCounters::default();
     let mut out = Vec::new();

@@ -2,6 +2,8 @@
 //! and a driver that runs an analyzer over a list of messages.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use gatewatch_engine::log::ConnId;
@@ -97,7 +99,10 @@ pub fn ts(ms: i64) -> Timestamp {
 
 /// Feeds `(ms, is_orig, bytes)` to `dns`, ends it at the last time; the
 /// records and counters.
-pub fn drive(mut dns: DnsAnalyzer, steps: &[(i64, bool, Vec<u8>)]) -> (Vec<DnsRecord>, DnsCounters) {
+pub fn drive(
+    mut dns: DnsAnalyzer,
+    steps: &[(i64, bool, Vec<u8>)],
+) -> (Vec<DnsRecord>, DnsCounters) {
     let mut c = DnsCounters::default();
     let mut out = Vec::new();
     let mut last = 0;

@@ -119,12 +119,27 @@ impl Counters for DnsCounters {
             ("proto.dns.compression_loops", c.compression_loops),
             ("proto.dns.rdata_length_mismatch", c.rdata_length_mismatch),
             ("proto.dns.malformed.short_header", c.malformed_short_header),
-            ("proto.dns.malformed.too_many_questions", c.malformed_too_many_questions),
-            ("proto.dns.malformed.truncated_question", c.malformed_truncated_question),
-            ("proto.dns.malformed.truncated_record", c.malformed_truncated_record),
-            ("proto.dns.malformed.label_past_end", c.malformed_label_past_end),
+            (
+                "proto.dns.malformed.too_many_questions",
+                c.malformed_too_many_questions,
+            ),
+            (
+                "proto.dns.malformed.truncated_question",
+                c.malformed_truncated_question,
+            ),
+            (
+                "proto.dns.malformed.truncated_record",
+                c.malformed_truncated_record,
+            ),
+            (
+                "proto.dns.malformed.label_past_end",
+                c.malformed_label_past_end,
+            ),
             ("proto.dns.malformed.bad_pointer", c.malformed_bad_pointer),
-            ("proto.dns.malformed.bad_label_type", c.malformed_bad_label_type),
+            (
+                "proto.dns.malformed.bad_label_type",
+                c.malformed_bad_label_type,
+            ),
             ("proto.dns.malformed.bad_rdata", c.malformed_bad_rdata),
             ("proto.dns.tcp_zero_length", c.tcp_zero_length),
             ("proto.dns.tcp_gaps", c.tcp_gaps),

@@ -80,7 +80,8 @@ impl TcpFramer {
                     }
                     Some(len) if self.partial.len() == 2 + len => {
                         let frame = std::mem::take(&mut self.partial);
-                        let going = self.deliver(frame.get(2..).unwrap_or_default(), c, &mut on_message);
+                        let going =
+                            self.deliver(frame.get(2..).unwrap_or_default(), c, &mut on_message);
                         // Keep the buffer's capacity for the next split frame.
                         self.partial = frame;
                         self.partial.clear();

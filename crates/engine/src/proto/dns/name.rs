@@ -89,7 +89,9 @@ pub fn read_name(
                 pos += 1 + len;
             }
             0xc0 => {
-                let low = *msg.get(pos + 1).ok_or(Malformed::LabelPastEnd { at: pos })?;
+                let low = *msg
+                    .get(pos + 1)
+                    .ok_or(Malformed::LabelPastEnd { at: pos })?;
                 let target = (usize::from(len_byte & 0x3f) << 8) | usize::from(low);
                 let end = *end.get_or_insert(pos + 2);
                 if info.too_long {
@@ -139,16 +141,29 @@ pub fn skip_name(msg: &[u8], start: usize) -> Result<usize, Malformed> {
 /// Appends `bytes` to `out`, printable ASCII as is and everything else
 /// (including `\`) as `\xNN` with lowercase hex digits.
 pub fn escape_into(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            out.push('\\');
-            out.push('x');
-            out.push(hex_digit(b >> 4));
-            out.push(hex_digit(b & 0x0f));
-        }
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let plain = rest
+            .iter()
+            .position(|&b| !is_plain(b))
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(plain);
+        // A run of printable ASCII is valid UTF-8.
+        out.push_str(std::str::from_utf8(run).unwrap_or_default());
+        let Some((&b, tail)) = tail.split_first() else {
+            break;
+        };
+        out.push('\\');
+        out.push('x');
+        out.push(hex_digit(b >> 4));
+        out.push(hex_digit(b & 0x0f));
+        rest = tail;
     }
+}
+
+/// Printable ASCII other than the escape character.
+fn is_plain(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b'\\'
 }
 
 /// The lowercase hex digit of a nibble.
@@ -243,7 +258,13 @@ mod tests {
             read_name(b"\x41a", 0, &mut s),
             Err(Malformed::BadLabelType { at: 0, kind: 0x40 })
         );
-        assert_eq!(skip_name(b"\x01a", 0), Err(Malformed::LabelPastEnd { at: 2 }));
-        assert_eq!(skip_name(b"\xc0", 0), Err(Malformed::LabelPastEnd { at: 0 }));
+        assert_eq!(
+            skip_name(b"\x01a", 0),
+            Err(Malformed::LabelPastEnd { at: 2 })
+        );
+        assert_eq!(
+            skip_name(b"\xc0", 0),
+            Err(Malformed::LabelPastEnd { at: 0 })
+        );
     }
 }

@@ -37,7 +37,9 @@ pub const MAX_ANSWERS: usize = 64;
 pub enum Malformed {
     #[error("message of {len} bytes is shorter than the 12-byte DNS header")]
     ShortHeader { len: usize },
-    #[error("{count} questions exceed the limit of {MAX_QUESTIONS}: the bytes are probably not DNS")]
+    #[error(
+        "{count} questions exceed the limit of {MAX_QUESTIONS}: the bytes are probably not DNS"
+    )]
     TooManyQuestions { count: u16 },
     #[error("question at offset {at} is cut before its type and class")]
     TruncatedQuestion { at: usize },
@@ -45,12 +47,18 @@ pub enum Malformed {
     TruncatedRecord { at: usize },
     #[error("name at offset {at}: a label or pointer runs past the end of the message")]
     LabelPastEnd { at: usize },
-    #[error("name at offset {at}: compression pointer to offset {target} lies outside the message")]
+    #[error(
+        "name at offset {at}: compression pointer to offset {target} lies outside the message"
+    )]
     BadPointer { at: usize, target: usize },
     #[error("name at offset {at}: label type 0x{kind:02x} is reserved (only plain labels and pointers are valid)")]
     BadLabelType { at: usize, kind: u8 },
     #[error("record at offset {at}: RDATA of type {rtype} does not fit its length {rdlength}")]
-    BadRdata { at: usize, rtype: u16, rdlength: u16 },
+    BadRdata {
+        at: usize,
+        rtype: u16,
+        rdlength: u16,
+    },
 }
 
 /// The fixed header, flags split out as Zeek's `dns_msg` has them.
@@ -286,14 +294,19 @@ mod tests {
         assert!(h.qr && h.aa && h.tc && h.rd && h.ra);
         assert_eq!((h.opcode, h.z, h.rcode), (0, 3, 3));
         assert_eq!((h.qdcount, h.ancount, h.nscount, h.arcount), (1, 2, 3, 4));
-        assert_eq!(Header::parse(&[0; 11]), Err(Malformed::ShortHeader { len: 11 }));
+        assert_eq!(
+            Header::parse(&[0; 11]),
+            Err(Malformed::ShortHeader { len: 11 })
+        );
     }
 
     #[test]
     fn question_and_answers() {
         // CNAME -> pointer to the question name, then an A record.
-        let mut answers = b"\xc0\x0c\x00\x05\x00\x01\x00\x00\x0e\x10\x00\x06\x03WWW\xc0\x10".to_vec();
-        answers.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22");
+        let mut answers =
+            b"\xc0\x0c\x00\x05\x00\x01\x00\x00\x0e\x10\x00\x06\x03WWW\xc0\x10".to_vec();
+        answers
+            .extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22");
         let msg = response(&answers, 2);
         let mut m = Message::default();
         parse_message(&msg, &mut m, &mut DnsCounters::default()).unwrap();
@@ -308,7 +321,8 @@ mod tests {
 
     #[test]
     fn cut_answer_keeps_question_and_earlier_answers() {
-        let mut answers = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04".to_vec();
+        let mut answers =
+            b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04".to_vec();
         answers.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02");
         let msg = response(&answers, 2);
         let mut m = Message::default();
@@ -340,7 +354,12 @@ mod tests {
     fn answers_beyond_limit_are_counted() {
         let one = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04";
         let count = MAX_ANSWERS + 3;
-        let answers: Vec<u8> = one.iter().copied().cycle().take(one.len() * count).collect();
+        let answers: Vec<u8> = one
+            .iter()
+            .copied()
+            .cycle()
+            .take(one.len() * count)
+            .collect();
         let msg = response(&answers, count as u16);
         let mut m = Message::default();
         let mut c = DnsCounters::default();

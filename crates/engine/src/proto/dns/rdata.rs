@@ -80,12 +80,21 @@ impl Rdata<'_> {
 
     /// The fixed-size start of the RDATA, or `BadRdata` when it is shorter.
     fn fixed<const N: usize>(&self) -> Result<[u8; N], Malformed> {
-        self.bytes().first_chunk().copied().ok_or_else(|| self.bad())
+        self.bytes()
+            .first_chunk()
+            .copied()
+            .ok_or_else(|| self.bad())
     }
 
     /// Renders the (lowercased) name `skip` bytes into the RDATA into `out`.
     /// `last`: the name should end the RDATA (else more fields follow it).
-    fn name_at(&self, skip: usize, last: bool, out: &mut String, c: &mut DnsCounters) -> Result<(), Malformed> {
+    fn name_at(
+        &self,
+        skip: usize,
+        last: bool,
+        out: &mut String,
+        c: &mut DnsCounters,
+    ) -> Result<(), Malformed> {
         if skip >= usize::from(self.len) {
             return Err(self.bad());
         }
@@ -107,7 +116,11 @@ impl Rdata<'_> {
 /// Renders `rd` into `out`. `Ok(false)`: this type gives no answer in
 /// dns.log. Errors leave `out` in an unspecified state; the caller counts
 /// them and moves on to the next record (its end is known).
-pub fn render_rdata(rd: &Rdata<'_>, out: &mut String, c: &mut DnsCounters) -> Result<bool, Malformed> {
+pub fn render_rdata(
+    rd: &Rdata<'_>,
+    out: &mut String,
+    c: &mut DnsCounters,
+) -> Result<bool, Malformed> {
     match rd.rtype {
         A => {
             let b: [u8; 4] = rd.bytes().try_into().map_err(|_| rd.bad())?;
@@ -209,7 +222,11 @@ mod tests {
     use super::*;
 
     /// Renders RDATA `data` of type `rtype` placed after `prefix`.
-    fn render(prefix: &[u8], rtype: u16, data: &[u8]) -> (Result<bool, Malformed>, String, DnsCounters) {
+    fn render(
+        prefix: &[u8],
+        rtype: u16,
+        data: &[u8],
+    ) -> (Result<bool, Malformed>, String, DnsCounters) {
         let mut msg = prefix.to_vec();
         let at = msg.len();
         msg.extend_from_slice(data);
@@ -241,7 +258,14 @@ mod tests {
         v6[15] = 1;
         assert_eq!(text(AAAA, &v6), "2001::1");
         let (r, _, _) = render(b"", A, &[1, 2, 3]);
-        assert!(matches!(r, Err(Malformed::BadRdata { rtype: A, rdlength: 3, .. })));
+        assert!(matches!(
+            r,
+            Err(Malformed::BadRdata {
+                rtype: A,
+                rdlength: 3,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -261,7 +285,13 @@ mod tests {
         let (_, _, c) = render(b"", SOA, b"\x01a\x00\x01b\x00serial");
         assert_eq!(c.rdata_length_mismatch, 0);
         let msg = b"\x01a\x00";
-        let rd = Rdata { msg, owner_at: 0, rtype: SOA, at: 0, len: 2 };
+        let rd = Rdata {
+            msg,
+            owner_at: 0,
+            rtype: SOA,
+            at: 0,
+            len: 2,
+        };
         let mut c = DnsCounters::default();
         assert_eq!(render_rdata(&rd, &mut String::new(), &mut c), Ok(true));
         assert_eq!(c.rdata_length_mismatch, 1);
