@@ -138,7 +138,7 @@ fn malformed_and_odd_captures_count_their_damage() {
         .all(|r| r.query.as_deref() == Some("www.xt.com")));
     assert_eq!(h.records[0].answers[0], "66.66.66.66");
 
-    // Control bytes in labels are escaped; the response names another
+    // Control bytes in labels are kept; the response names another
     // question, so query and response stay two records.
     let Some(h) = ndpi("dns-invalid-chars.pcap") else {
         return;
@@ -151,8 +151,8 @@ fn malformed_and_odd_captures_count_their_damage() {
     assert_eq!(
         queries,
         [
-            "www.allyourbasesare\\x01\\x02\\x03ongto.cn",
-            "www.allyourba\\x04\\x05\\x06arebelongto.cn"
+            "www.allyourbasesare\u{1}\u{2}\u{3}ongto.cn",
+            "www.allyourba\u{4}\u{5}\u{6}arebelongto.cn"
         ]
     );
     assert_eq!(

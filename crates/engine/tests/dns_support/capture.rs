@@ -34,7 +34,7 @@ pub fn data_dir() -> Option<PathBuf> {
 #[derive(Debug)]
 pub struct Frame {
     pub number: u64,
-    /// First question name (escaped), `None` when the message has none or
+    /// First question name, `None` when the message has none or
     /// could not be read.
     pub qname: Option<String>,
     /// Header rcode of a response.
@@ -248,9 +248,9 @@ pub fn tshark(path: &Path) -> Option<HashMap<u64, SharkFrame>> {
     Some(frames)
 }
 
-/// tshark's escapes (`\\`, C escapes, `\ooo` octal) and ours (`\xNN`) back
-/// to bytes, then to text the same way (invalid UTF-8 replaced).
-pub fn unescape(s: &str, ours: bool) -> String {
+/// tshark's escapes (`\\`, C escapes, `\ooo` octal) back to bytes, then to
+/// text as the analyzer makes it (invalid UTF-8 replaced).
+pub fn unescape(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -261,11 +261,7 @@ pub fn unescape(s: &str, ours: bool) -> String {
             continue;
         }
         let next = b[i + 1];
-        if ours && next == b'x' && i + 3 < b.len() + 1 {
-            let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 4;
-        } else if !ours && next.is_ascii_digit() && i + 3 < b.len() {
+        if next.is_ascii_digit() && i + 3 < b.len() {
             let oct = std::str::from_utf8(&b[i + 1..i + 4]).unwrap();
             out.push(u8::from_str_radix(oct, 8).unwrap());
             i += 4;
@@ -309,9 +305,9 @@ pub fn compare(h: &Harness, shark: &HashMap<u64, SharkFrame>) -> Agreement {
         a.frames += 1;
         let theirs = match s.qname.as_deref() {
             Some("<Root>") => Some(String::new()),
-            other => other.map(|n| unescape(n, false)),
+            other => other.map(unescape),
         };
-        let ours = f.qname.as_deref().map(|n| unescape(n, true));
+        let ours = f.qname.clone();
         let too_long = theirs.as_deref() == Some("<Name too long>");
         // Invalid UTF-8 is replaced differently by tshark and Rust: compare
         // such names without their replacement characters.
