@@ -2,6 +2,8 @@
 //! and a driver that runs an analyzer over a list of messages.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use gatewatch_engine::log::ConnId;

@@ -1,11 +1,11 @@
-//! Domain names: wire-format labels and compression pointers in → printable
-//! text out (appended to a caller's `String`, so no allocation per name).
+//! Domain names: wire-format labels and compression pointers in → text out
+//! (appended to a caller's `String`, so no allocation per name).
 //!
-//! Text is ASCII only, in the spirit of Zeek's log escaping: printable bytes
-//! (0x20–0x7e) except `\` are copied, every other byte is written as `\xNN`
-//! (`\` as `\x5c`), so a label can never smuggle a tab, newline or invalid
-//! UTF-8 into a log. Dots inside a label are kept as they are (Zeek and
-//! tshark print them that way too). The root name is the empty string.
+//! The text holds the label bytes as they are, like Zeek's `query`: control
+//! bytes, `\` and dots inside a label included; the log writers escape them
+//! as Zeek's ASCII writer does (`\x04`). Bytes that are not valid UTF-8 (the
+//! text is a Rust `String`) become U+FFFD, as tshark shows them. The root
+//! name is the empty string.
 //!
 //! Limits: [`MAX_NAME_LEN`] wire bytes per name (RFC 1035; longer names are
 //! cut and flagged), [`MAX_POINTER_HOPS`] compression pointers per name
@@ -77,7 +77,7 @@ pub fn read_name(
                             out.push('.');
                             info.text_len += 1;
                         }
-                        escape_into(label, out);
+                        push_text(label, out);
                         wire_len += len + 1;
                         info.labels += 1;
                         // Bounded by MAX_NAME_LEN, fits in u16.
@@ -138,24 +138,13 @@ pub fn skip_name(msg: &[u8], start: usize) -> Result<usize, Malformed> {
     }
 }
 
-/// Appends `bytes` to `out`, printable ASCII as is and everything else
-/// (including `\`) as `\xNN` with lowercase hex digits.
-pub fn escape_into(bytes: &[u8], out: &mut String) {
-    for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            out.push('\\');
-            out.push('x');
-            out.push(hex_digit(b >> 4));
-            out.push(hex_digit(b & 0x0f));
-        }
+/// Appends `bytes` to `out` as text: valid UTF-8 as is, anything else
+/// replaced by U+FFFD (the rare case that allocates).
+pub fn push_text(bytes: &[u8], out: &mut String) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
     }
-}
-
-/// The lowercase hex digit of a nibble.
-fn hex_digit(nibble: u8) -> char {
-    char::from_digit(u32::from(nibble & 0x0f), 16).unwrap_or('0')
 }
 
 #[cfg(test)]
@@ -223,11 +212,12 @@ mod tests {
     }
 
     #[test]
-    fn escapes_control_backslash_and_high_bytes() {
-        let msg = b"\x06a\x04\\ \xff.\x00";
+    fn label_bytes_kept_invalid_utf8_replaced() {
+        let msg = b"\x06a\x04\\ \xff.\x04\xc3\xa9t\xc3\x00";
         let (s, info, _) = name(msg, 0);
-        assert_eq!(s, "a\\x04\\x5c \\xff.");
-        assert_eq!(info.text_len, 6);
+        assert_eq!(s, "a\u{4}\\ \u{fffd}..\u{e9}t\u{fffd}");
+        assert_eq!(info.text_len, 11);
+        assert_eq!(info.labels, 2);
     }
 
     #[test]

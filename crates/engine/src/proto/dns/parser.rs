@@ -120,9 +120,9 @@ pub struct Message {
     pub header: Header,
     /// The first question, if the message has one.
     pub question: Option<Question>,
-    /// Escaped text of the first question's name, original letter case.
+    /// Text of the first question's name, original letter case.
     pub qname: String,
-    /// Escaped owner name of the first answer (a response without a
+    /// Owner name of the first answer (a response without a
     /// question, such as an mDNS announcement, is about this name).
     pub first_owner: String,
     /// What was seen decoding `first_owner` (set when there is an answer).

@@ -14,12 +14,13 @@
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::name::{escape_into, read_name};
+use super::name::{push_text, read_name};
 use super::parser::Malformed;
 use super::DnsCounters;
 
-/// TXT/SPF bytes rendered per answer (the printed lengths stay the real
-/// ones); the rest is cut (counter: `proto.dns.txt_truncated`).
+/// Text rendered per TXT/SPF answer, and bytes of an SSHFP fingerprint
+/// shown (the printed TXT lengths stay the real ones); the rest is cut
+/// (counter: `proto.dns.txt_truncated`).
 pub const MAX_TXT_BYTES: usize = 1024;
 
 // Record types with their own rendering.
@@ -170,6 +171,7 @@ pub fn render_rdata(
         BINDS => out.push_str("BIND9 signing signal"),
         SSHFP => {
             let fingerprint = rd.bytes().get(2..).ok_or_else(|| rd.bad())?;
+            let fingerprint = fingerprint.get(..MAX_TXT_BYTES / 2).unwrap_or(fingerprint);
             out.push_str("SSHFP: ");
             for b in fingerprint {
                 let _ = write!(out, "{b:02x}");
@@ -187,31 +189,34 @@ pub fn render_rdata(
     Ok(true)
 }
 
-/// TXT/SPF character-strings: `<tag> <len> <text>` each, joined by spaces.
+/// TXT/SPF character-strings: `<tag> <len> <text>` each, joined by spaces,
+/// until the rendered answer reaches [`MAX_TXT_BYTES`].
 fn render_strings(
     rd: &Rdata<'_>,
     tag: &str,
     out: &mut String,
     c: &mut DnsCounters,
 ) -> Result<(), Malformed> {
+    let start = out.len();
     let mut rest = rd.bytes();
-    let mut budget = MAX_TXT_BYTES;
-    let mut first = true;
     let mut cut = false;
     while let Some((&len, tail)) = rest.split_first() {
         let (text, tail) = tail
             .split_at_checked(usize::from(len))
             .ok_or_else(|| rd.bad())?;
-        if !first {
+        rest = tail;
+        if out.len() - start >= MAX_TXT_BYTES {
+            cut = true;
+            continue; // still checked for damage
+        }
+        if out.len() > start {
             out.push(' ');
         }
-        first = false;
         let _ = write!(out, "{tag} {len} ");
+        let budget = MAX_TXT_BYTES.saturating_sub(out.len() - start);
         let shown = text.get(..budget).unwrap_or(text);
-        escape_into(shown, out);
+        push_text(shown, out);
         cut |= shown.len() < text.len();
-        budget -= shown.len();
-        rest = tail;
     }
     c.txt_truncated += u64::from(cut);
     Ok(())
@@ -299,7 +304,7 @@ mod tests {
 
     #[test]
     fn txt_strings() {
-        assert_eq!(text(TXT, b"\x05hello\x03a\tb"), "TXT 5 hello TXT 3 a\\x09b");
+        assert_eq!(text(TXT, b"\x05hello\x03a\tb"), "TXT 5 hello TXT 3 a\tb");
         assert_eq!(text(SPF, b"\x00"), "SPF 0 ");
         let (r, _, _) = render(b"", TXT, b"\x05hi");
         assert!(matches!(r, Err(Malformed::BadRdata { .. })));
@@ -311,9 +316,17 @@ mod tests {
         }
         let (r, out, c) = render(b"", TXT, &data);
         assert_eq!(r, Ok(true));
-        assert_eq!(out.matches('x').count(), MAX_TXT_BYTES);
-        assert_eq!(out.matches("TXT 255 ").count(), 5);
+        assert_eq!(out.len(), MAX_TXT_BYTES);
+        assert_eq!(out.matches("TXT 255 ").count(), 4);
         assert_eq!(c.txt_truncated, 1);
+        // Many empty strings are bounded too, and still checked to the end.
+        let (r, out, _) = render(b"", TXT, &[0; 4000]);
+        assert_eq!(r, Ok(true));
+        assert!(out.len() <= MAX_TXT_BYTES + " TXT 0 ".len());
+        let mut bad = vec![0; 4000];
+        bad.push(9);
+        let (r, _, _) = render(b"", TXT, &bad);
+        assert!(matches!(r, Err(Malformed::BadRdata { .. })));
     }
 
     #[test]

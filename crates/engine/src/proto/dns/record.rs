@@ -3,8 +3,9 @@
 //!
 //! gatewatch columns after Zeek's: `original_query` (the query in its
 //! original letter case, as Zeek's `policy/protocols/dns/log-original-query-case`
-//! adds it) and `mdns` (the transaction ran on port 5353). Names are already
-//! escaped (see [`super::name`]): every string here is printable ASCII.
+//! adds it) and `mdns` (the transaction ran on port 5353). Strings hold the
+//! label and TXT bytes as sent (invalid UTF-8 as U+FFFD, see [`super::name`]);
+//! the log writers escape control bytes and `\` as Zeek does.
 //!
 //! Where this differs from Zeek's script, on purpose: `rtt` is set for every
 //! matched pair (Zeek only when the answer section is not empty); `AA`/`RA`
