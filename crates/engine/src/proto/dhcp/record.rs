@@ -239,13 +239,20 @@ impl Dhcpv4Record {
             duration,
             msg_type: message_type_name(o.msg_type),
             xid: h.xid,
-            param_list: o.param_list.iter().map(|&c| u64::from(c)).collect(),
-            options: o.codes.iter().map(|&c| u64::from(c)).collect(),
+            param_list: o
+                .param_list
+                .as_slice()
+                .iter()
+                .map(|&c| u64::from(c))
+                .collect(),
+            options: o.codes.as_slice().iter().map(|&c| u64::from(c)).collect(),
             vendor_class: text(o.vendor_class),
             client_id: o.client_id.map(hex),
             server_id: o.server_id,
-            router: o.routers.first().copied(),
-            dns_servers: o.dns_servers.iter().map(ToString::to_string).collect(),
+            router: o.routers.as_slice().first().map(|&a| Ipv4Addr::from(a)),
+            dns_servers: (o.dns_servers.as_slice().iter())
+                .map(|&a| Ipv4Addr::from(a).to_string())
+                .collect(),
             max_msg_size: o.max_msg_size,
             mud_url: text(o.mud_url),
             hops: h.hops,
@@ -419,10 +426,12 @@ impl Dhcpv6Record {
             server_duid: msg.server_duid.map(hex),
             mac: msg.client_duid.and_then(duid_mac),
             fqdn: msg.client_fqdn.and_then(|v| v.get(1..)).map(wire_name),
-            oro: msg.oro.iter().map(|&c| u64::from(c)).collect(),
+            oro: msg.oro.as_slice().iter().map(|&c| u64::from(c)).collect(),
             vendor_enterprise: msg.vendor_class.map(|(e, _)| e),
             vendor_class: msg.vendor_class.map(|(_, d)| bounded_string(d, MAX_TEXT)),
-            ia_addrs: msg.ia_addrs.iter().map(ToString::to_string).collect(),
+            ia_addrs: (msg.ia_addrs.as_slice().iter())
+                .map(|&a| std::net::Ipv6Addr::from(a).to_string())
+                .collect(),
             relay_depth: msg.relay_depth as u64,
         }
     }
