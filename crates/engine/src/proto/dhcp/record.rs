@@ -8,9 +8,13 @@
 //! a time and logs one line per *message*, with the standard `uid`/`id.*`
 //! columns in place of Zeek's `uids` set; `msg_types` and `duration` cover
 //! the messages of the same xid seen so far in this flow. Joining flows into
-//! leases is the job of the identity stage.
+//! leases is the job of the identity stage. Options are logged as each
+//! message carries them (Zeek keeps host name, FQDN and requested address
+//! from client messages only), and a client's role comes from the BOOTP op
+//! field rather than from the flow direction.
 //!
 //! In: parsed messages. Out: owned records; strings cut to [`MAX_TEXT`].
+#![deny(clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -56,7 +60,7 @@ impl LogRecord for DhcpRecord {
 }
 
 /// One DHCPv4 message. Zeek's dhcp.log columns first (`uids` replaced by the
-/// conn id columns), then gatewatch's: `msg_type` … `mud_url`.
+/// conn id columns), then gatewatch's: `msg_type` … `relay_addr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dhcpv4Record {
     pub ts: Timestamp,
@@ -326,8 +330,13 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// `aa:bb:cc…` of at most 16 bytes (a hardware address).
 pub fn colon_hex(bytes: &[u8]) -> String {
-    let parts: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    parts.join(":")
+    use std::fmt::Write;
+    let mut s = String::with_capacity(48);
+    for (i, b) in bytes.iter().take(16).enumerate() {
+        let sep = if i == 0 { "" } else { ":" };
+        let _ = write!(s, "{sep}{b:02x}");
+    }
+    s
 }
 
 /// Option 81 (RFC 4702): flags, two deprecated rcodes, then the name — in
