@@ -5,6 +5,7 @@
 //! Requests are remembered per flow ([`state`]) so a response names the
 //! request it answers. Limits: [`parser::MAX_OPTIONS`],
 //! [`state::MAX_PENDING_REQUESTS`], [`record::MAX_URI`].
+#![deny(clippy::indexing_slicing)]
 
 pub mod parser;
 pub mod record;

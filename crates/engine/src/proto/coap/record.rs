@@ -4,6 +4,7 @@
 //! request it answers (method, path, round-trip time) when the flow saw it.
 //!
 //! In: parsed messages. Out: owned records; text cut to [`MAX_URI`] bytes.
+#![deny(clippy::indexing_slicing)]
 
 use super::parser::{uint_value, CoapMessage};
 use super::state::PendingRequest;

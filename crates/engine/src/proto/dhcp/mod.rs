@@ -8,6 +8,7 @@
 //! parsers' `MAX_*` constants, the per-flow transaction table of [`state`]
 //! and the text limits of [`record`]. Files: `parser` (DHCPv4 header and
 //! option walker), `v6` (DHCPv6), `state` (xid table), `record`.
+#![deny(clippy::indexing_slicing)]
 
 pub mod parser;
 pub mod record;

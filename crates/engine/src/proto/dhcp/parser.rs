@@ -100,6 +100,58 @@ impl BootpHeader {
     }
 }
 
+/// A list of at most `N` items kept inline, so parsing never allocates; a
+/// push beyond `N` is dropped and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundedList<T, const N: usize> {
+    items: [T; N],
+    len: usize,
+}
+
+impl<T: Copy + Default, const N: usize> Default for BoundedList<T, N> {
+    fn default() -> Self {
+        BoundedList {
+            items: [T::default(); N],
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> BoundedList<T, N> {
+    /// Appends `item`; `false` (and nothing stored) when the list is full.
+    pub fn push(&mut self, item: T) -> bool {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = item;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends items until the list is full.
+    pub fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        for item in items {
+            if !self.push(item) {
+                return;
+            }
+        }
+    }
+
+    pub fn as_slice(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// The options gatewatch reads (first instance of each), borrowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DhcpOptions<'a> {
@@ -120,7 +172,7 @@ pub struct DhcpOptions<'a> {
     /// 56: message (error text of a NAK or DECLINE).
     pub message: Option<&'a [u8]>,
     /// 55: parameter request list, in order (the device fingerprint).
-    pub param_list: Vec<u8>,
+    pub param_list: BoundedList<u8, MAX_PARAM_LIST>,
     /// 60: vendor class identifier.
     pub vendor_class: Option<&'a [u8]>,
     /// 61: client identifier (first byte is the hardware type).
@@ -128,13 +180,13 @@ pub struct DhcpOptions<'a> {
     /// 57: maximum DHCP message size.
     pub max_msg_size: Option<u16>,
     /// 3: routers.
-    pub routers: Vec<Ipv4Addr>,
+    pub routers: BoundedList<[u8; 4], MAX_ADDR_LIST>,
     /// 6: DNS servers.
-    pub dns_servers: Vec<Ipv4Addr>,
+    pub dns_servers: BoundedList<[u8; 4], MAX_ADDR_LIST>,
     /// 161: MUD URL (RFC 8520), what a device says it is.
     pub mud_url: Option<&'a [u8]>,
     /// Codes of every option seen, in order (pad and end excluded).
-    pub codes: Vec<u8>,
+    pub codes: BoundedList<u8, MAX_OPTION_CODES>,
 }
 
 /// One parsed DHCPv4/BOOTP message.
@@ -350,9 +402,7 @@ fn walk_area<'a>(
 }
 
 fn apply_option<'a>(opt: RawOption<'a>, o: &mut DhcpOptions<'a>, issues: &mut OptionIssues) {
-    if o.codes.len() < MAX_OPTION_CODES {
-        o.codes.push(opt.code);
-    }
+    o.codes.push(opt.code);
     let v = opt.value;
     match opt.code {
         53 => set_fixed(
@@ -368,8 +418,7 @@ fn apply_option<'a>(opt: RawOption<'a>, o: &mut DhcpOptions<'a>, issues: &mut Op
         54 => set_fixed(&mut o.server_id, addr(v), issues),
         56 => set_first(&mut o.message, v, issues),
         55 => {
-            let room = MAX_PARAM_LIST.saturating_sub(o.param_list.len());
-            o.param_list.extend(v.iter().take(room));
+            o.param_list.extend(v.iter().copied());
         }
         60 => set_first(&mut o.vendor_class, v, issues),
         61 => set_first(&mut o.client_id, v, issues),
@@ -415,7 +464,7 @@ fn u32_of(v: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(*b))
 }
 
-fn addr_list(list: &mut Vec<Ipv4Addr>, v: &[u8], issues: &mut OptionIssues) {
+fn addr_list(list: &mut BoundedList<[u8; 4], MAX_ADDR_LIST>, v: &[u8], issues: &mut OptionIssues) {
     if v.is_empty() || v.len() % 4 != 0 {
         issues.bad_option_length = true;
     }
@@ -423,8 +472,7 @@ fn addr_list(list: &mut Vec<Ipv4Addr>, v: &[u8], issues: &mut OptionIssues) {
         issues.duplicate_option = true;
         return;
     }
-    let addrs = v.chunks_exact(4).filter_map(addr).take(MAX_ADDR_LIST);
-    list.extend(addrs);
+    list.extend(v.chunks_exact(4).filter_map(|c| c.try_into().ok()));
 }
 
 #[cfg(test)]

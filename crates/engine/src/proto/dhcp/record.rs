@@ -8,9 +8,13 @@
 //! a time and logs one line per *message*, with the standard `uid`/`id.*`
 //! columns in place of Zeek's `uids` set; `msg_types` and `duration` cover
 //! the messages of the same xid seen so far in this flow. Joining flows into
-//! leases is the job of the identity stage.
+//! leases is the job of the identity stage. Options are logged as each
+//! message carries them (Zeek keeps host name, FQDN and requested address
+//! from client messages only), and a client's role comes from the BOOTP op
+//! field rather than from the flow direction.
 //!
 //! In: parsed messages. Out: owned records; strings cut to [`MAX_TEXT`].
+#![deny(clippy::indexing_slicing)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -56,7 +60,7 @@ impl LogRecord for DhcpRecord {
 }
 
 /// One DHCPv4 message. Zeek's dhcp.log columns first (`uids` replaced by the
-/// conn id columns), then gatewatch's: `msg_type` … `mud_url`.
+/// conn id columns), then gatewatch's: `msg_type` … `relay_addr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dhcpv4Record {
     pub ts: Timestamp,
@@ -239,13 +243,20 @@ impl Dhcpv4Record {
             duration,
             msg_type: message_type_name(o.msg_type),
             xid: h.xid,
-            param_list: o.param_list.iter().map(|&c| u64::from(c)).collect(),
-            options: o.codes.iter().map(|&c| u64::from(c)).collect(),
+            param_list: o
+                .param_list
+                .as_slice()
+                .iter()
+                .map(|&c| u64::from(c))
+                .collect(),
+            options: o.codes.as_slice().iter().map(|&c| u64::from(c)).collect(),
             vendor_class: text(o.vendor_class),
             client_id: o.client_id.map(hex),
             server_id: o.server_id,
-            router: o.routers.first().copied(),
-            dns_servers: o.dns_servers.iter().map(ToString::to_string).collect(),
+            router: o.routers.as_slice().first().map(|&a| Ipv4Addr::from(a)),
+            dns_servers: (o.dns_servers.as_slice().iter())
+                .map(|&a| Ipv4Addr::from(a).to_string())
+                .collect(),
             max_msg_size: o.max_msg_size,
             mud_url: text(o.mud_url),
             hops: h.hops,
@@ -319,8 +330,13 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// `aa:bb:cc…` of at most 16 bytes (a hardware address).
 pub fn colon_hex(bytes: &[u8]) -> String {
-    let parts: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    parts.join(":")
+    use std::fmt::Write;
+    let mut s = String::with_capacity(48);
+    for (i, b) in bytes.iter().take(16).enumerate() {
+        let sep = if i == 0 { "" } else { ":" };
+        let _ = write!(s, "{sep}{b:02x}");
+    }
+    s
 }
 
 /// Option 81 (RFC 4702): flags, two deprecated rcodes, then the name — in
@@ -419,10 +435,12 @@ impl Dhcpv6Record {
             server_duid: msg.server_duid.map(hex),
             mac: msg.client_duid.and_then(duid_mac),
             fqdn: msg.client_fqdn.and_then(|v| v.get(1..)).map(wire_name),
-            oro: msg.oro.iter().map(|&c| u64::from(c)).collect(),
+            oro: msg.oro.as_slice().iter().map(|&c| u64::from(c)).collect(),
             vendor_enterprise: msg.vendor_class.map(|(e, _)| e),
             vendor_class: msg.vendor_class.map(|(_, d)| bounded_string(d, MAX_TEXT)),
-            ia_addrs: msg.ia_addrs.iter().map(ToString::to_string).collect(),
+            ia_addrs: (msg.ia_addrs.as_slice().iter())
+                .map(|&a| std::net::Ipv6Addr::from(a).to_string())
+                .collect(),
             relay_depth: msg.relay_depth as u64,
         }
     }

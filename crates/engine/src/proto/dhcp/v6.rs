@@ -9,9 +9,9 @@
 //! [`MAX_ORO`] requested codes, [`MAX_IA_ADDRS`] addresses.
 #![deny(clippy::indexing_slicing)]
 
-use std::net::Ipv6Addr;
-
 use thiserror::Error;
+
+use super::parser::BoundedList;
 
 /// Relay levels unwrapped (RFC 8415 §7.6 HOP_COUNT_LIMIT is 8).
 pub const MAX_RELAY_DEPTH: usize = 8;
@@ -21,6 +21,8 @@ pub const MAX_V6_OPTIONS: usize = 64;
 pub const MAX_ORO: usize = 64;
 /// Addresses kept from IA_NA / IA_TA address options.
 pub const MAX_IA_ADDRS: usize = 8;
+/// IA_NA / IA_TA options looked into per message.
+pub const MAX_IAS: usize = 8;
 
 const RELAY_FORW: u8 = 12;
 const RELAY_REPL: u8 = 13;
@@ -64,11 +66,11 @@ pub struct Dhcpv6Message<'a> {
     /// 39: client FQDN: flags byte, then the name in DNS wire format.
     pub client_fqdn: Option<&'a [u8]>,
     /// 6: option request list, in order.
-    pub oro: Vec<u16>,
+    pub oro: BoundedList<u16, MAX_ORO>,
     /// 16: enterprise number and the first vendor class data item.
     pub vendor_class: Option<(u32, &'a [u8])>,
     /// Addresses from IA_NA (3) / IA_TA (4) → IAADDR (5).
-    pub ia_addrs: Vec<Ipv6Addr>,
+    pub ia_addrs: BoundedList<[u8; 16], MAX_IA_ADDRS>,
     pub issues: V6Issues,
 }
 
@@ -140,35 +142,37 @@ fn options_of<'a, 'i>(
 
 fn read_options<'a>(options: &'a [u8], msg: &mut Dhcpv6Message<'a>) {
     let mut issues = msg.issues;
-    let mut ia_options: Vec<&'a [u8]> = Vec::new();
+    let mut ia_options: BoundedList<&'a [u8], MAX_IAS> = BoundedList::default();
     for (code, value) in options_of(options, &mut issues) {
         match code {
             1 => msg.client_duid = msg.client_duid.or(Some(value)),
             2 => msg.server_duid = msg.server_duid.or(Some(value)),
             39 => msg.client_fqdn = msg.client_fqdn.or(Some(value)),
             6 => {
-                let room = MAX_ORO.saturating_sub(msg.oro.len());
                 let codes = value.chunks_exact(2).filter_map(|c| c.try_into().ok());
-                msg.oro.extend(codes.map(u16::from_be_bytes).take(room));
+                msg.oro.extend(codes.map(u16::from_be_bytes));
             }
             16 if msg.vendor_class.is_none() => msg.vendor_class = vendor_class(value),
             // IA_NA: IAID, T1, T2 then options; IA_TA: IAID then options.
-            3 => ia_options.push(value.get(12..).unwrap_or_default()),
-            4 => ia_options.push(value.get(4..).unwrap_or_default()),
+            3 => {
+                ia_options.push(value.get(12..).unwrap_or_default());
+            }
+            4 => {
+                ia_options.push(value.get(4..).unwrap_or_default());
+            }
             _ => {}
         }
     }
     let mut bad_length = false;
-    for ia in ia_options {
+    for &ia in ia_options.as_slice() {
         for (code, value) in options_of(ia, &mut issues) {
             if code != 5 {
                 continue;
             }
             match value.first_chunk::<16>() {
-                Some(a) if msg.ia_addrs.len() < MAX_IA_ADDRS => {
-                    msg.ia_addrs.push(Ipv6Addr::from(*a));
+                Some(a) => {
+                    msg.ia_addrs.push(*a);
                 }
-                Some(_) => {}
                 None => bad_length = true,
             }
         }
@@ -202,7 +206,7 @@ mod tests {
         assert_eq!(msg.msg_type, 1);
         assert_eq!(msg.transaction_id, 0xaabbcc);
         assert_eq!(msg.relay_depth, 1);
-        assert_eq!(msg.oro, vec![23]);
+        assert_eq!(msg.oro.as_slice(), &[23]);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! gatewatch logs control (6) and private (7) messages too, because
 //! `monlist`-style queries matter to a security monitor. Limits: those of
 //! [`parser`] (extension fields walked), nothing allocated but the record.
+#![deny(clippy::indexing_slicing)]
 
 pub mod parser;
 pub mod record;

@@ -5,6 +5,7 @@
 //! `control_op`, `private_req` and `response`.
 //!
 //! In: parsed messages. Out: owned records; the reference id is cut to 4 bytes.
+#![deny(clippy::indexing_slicing)]
 
 use std::net::Ipv4Addr;
 

@@ -6,6 +6,7 @@
 //! Stateless: every datagram stands alone, so there is no `state.rs`.
 //! mDNS is not here (the DNS analyzer handles it). Limits: those of
 //! [`parser`] (header lines read) and [`record::MAX_VALUE`].
+#![deny(clippy::indexing_slicing)]
 
 pub mod parser;
 pub mod record;

@@ -4,6 +4,7 @@
 //!
 //! In: parsed messages. Out: owned records; every text value is cut to
 //! [`MAX_VALUE`] bytes.
+#![deny(clippy::indexing_slicing)]
 
 use super::parser::{decimal, max_age, SsdpMessage, StartLine};
 use crate::log::{ConnId, Field, LogRecord, Value, CONN_ID_FIELDS};
