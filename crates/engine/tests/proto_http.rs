@@ -29,7 +29,10 @@ fn conn() -> ConnId {
 
 /// Feeds `(is_orig, bytes)` deliveries, each cut in pieces of `split` bytes
 /// (0 = whole), then ends the connection.
-fn run_split(deliveries: &[(bool, &[u8])], split: usize) -> (Vec<HttpRecord>, HttpCounters, &'static str) {
+fn run_split(
+    deliveries: &[(bool, &[u8])],
+    split: usize,
+) -> (Vec<HttpRecord>, HttpCounters, &'static str) {
     let mut a = HttpAnalyzer::new(conn());
     let mut c = HttpCounters::default();
     let mut out = Vec::new();
@@ -43,7 +46,11 @@ fn run_split(deliveries: &[(bool, &[u8])], split: usize) -> (Vec<HttpRecord>, Ht
             }
         }
     }
-    a.on_end(Timestamp::from_secs_nanos(1_700_000_100, 0), &mut c, &mut out);
+    a.on_end(
+        Timestamp::from_secs_nanos(1_700_000_100, 0),
+        &mut c,
+        &mut out,
+    );
     let service = a.service();
     (out, c, service)
 }
@@ -53,10 +60,12 @@ fn run(deliveries: &[(bool, &[u8])]) -> (Vec<HttpRecord>, HttpCounters) {
     (r, c)
 }
 
-const GET: &[u8] = b"GET /login%20page?x=1 HTTP/1.1\r\nHost: cam.local:8080\r\nUser-Agent: curl/8.0\r\n\
+const GET: &[u8] =
+    b"GET /login%20page?x=1 HTTP/1.1\r\nHost: cam.local:8080\r\nUser-Agent: curl/8.0\r\n\
 Referer: http://a/\r\nOrigin: http://o\r\nX-Forwarded-For: 1.2.3.4\r\n\
 Authorization: Basic YWRtaW46c2VjcmV0\r\n\r\n";
-const RESP_401: &[u8] = b"HTTP/1.1 401 Unauthorized\r\nServer: lighttpd/1.4\r\nContent-Length: 5\r\n\r\nnope!";
+const RESP_401: &[u8] =
+    b"HTTP/1.1 401 Unauthorized\r\nServer: lighttpd/1.4\r\nContent-Length: 5\r\n\r\nnope!";
 
 #[test]
 fn every_field_of_a_basic_auth_exchange() {
@@ -79,7 +88,15 @@ fn every_field_of_a_basic_auth_exchange() {
     assert_eq!(r.proxied, vec!["X-FORWARDED-FOR -> 1.2.3.4".to_string()]);
     assert_eq!((r.request_body_len, r.response_body_len), (0, 5));
     assert_eq!(r.path(), "http");
-    assert_eq!((c.requests, c.responses, c.basic_auth, c.auth_required_responses), (1, 1, 1, 1));
+    assert_eq!(
+        (
+            c.requests,
+            c.responses,
+            c.basic_auth,
+            c.auth_required_responses
+        ),
+        (1, 1, 1, 1)
+    );
 
     // The visited values follow the declared columns, password stays unset.
     let mut values = Vec::new();
@@ -112,7 +129,15 @@ HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n10\r\n
         let (recs, c, _) = run_split(&[(true, reqs), (false, resps)], split);
         let got: Vec<_> = recs
             .iter()
-            .map(|r| (r.trans_depth, r.uri.clone().unwrap(), r.status_code.unwrap(), r.request_body_len, r.response_body_len))
+            .map(|r| {
+                (
+                    r.trans_depth,
+                    r.uri.clone().unwrap(),
+                    r.status_code.unwrap(),
+                    r.request_body_len,
+                    r.response_body_len,
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -144,14 +169,23 @@ fn response_without_length_runs_until_close() {
 #[test]
 fn informational_reply_keeps_the_pair_open() {
     let (recs, c) = run(&[
-        (true, b"PUT /f HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"),
+        (
+            true,
+            b"PUT /f HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+        ),
         (false, b"HTTP/1.1 100 Continue\r\n\r\n"),
         (true, b"xyz"),
-        (false, b"HTTP/1.1 204 No Content\r\nContent-Length: 99\r\n\r\n"),
+        (
+            false,
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 99\r\n\r\n",
+        ),
         (true, b"GET /next HTTP/1.1\r\n\r\n"),
     ]);
     assert_eq!(recs.len(), 2);
-    assert_eq!((recs[0].info_code, recs[0].status_code), (Some(100), Some(204)));
+    assert_eq!(
+        (recs[0].info_code, recs[0].status_code),
+        (Some(100), Some(204))
+    );
     assert_eq!(recs[0].info_msg.as_deref(), Some("Continue"));
     assert_eq!(recs[0].request_body_len, 3);
     assert_eq!(recs[1].uri.as_deref(), Some("/next"));
@@ -161,13 +195,22 @@ fn informational_reply_keeps_the_pair_open() {
 
 #[test]
 fn orphan_response_and_connect_tunnel() {
-    let (recs, c) = run(&[(false, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")]);
+    let (recs, c) = run(&[(
+        false,
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    )]);
     assert_eq!((recs.len(), c.orphan_responses), (1, 1));
     assert_eq!(recs[0].method, None);
 
     let (recs, c) = run(&[
-        (true, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
-        (false, b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01\x00\x05hello"),
+        (
+            true,
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        ),
+        (
+            false,
+            b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x01\x00\x05hello",
+        ),
         (true, b"\x16\x03\x01 binary tls"),
     ]);
     assert_eq!(recs.len(), 1);
@@ -177,13 +220,22 @@ fn orphan_response_and_connect_tunnel() {
 
 #[test]
 fn malformed_input_is_counted_and_stops_the_direction() {
-    let (recs, c) = run(&[(true, b"\x16\x03\x01\x02\x00 not http\r\nGET / HTTP/1.1\r\n\r\n")]);
+    let (recs, c) = run(&[(
+        true,
+        b"\x16\x03\x01\x02\x00 not http\r\nGET / HTTP/1.1\r\n\r\n",
+    )]);
     assert!(recs.is_empty());
     assert_eq!((c.malformed_request_line, c.directions_stopped), (1, 1));
 
     let (_, c) = run(&[
-        (true, b"GET / HTTP/1.1\r\nBad Header\r\n folded\r\nContent-Length: x\r\n\r\n"),
-        (false, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        (
+            true,
+            b"GET / HTTP/1.1\r\nBad Header\r\n folded\r\nContent-Length: x\r\n\r\n",
+        ),
+        (
+            false,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ),
     ]);
     assert_eq!(c.malformed_header_line, 1);
     assert_eq!(c.malformed_folded_header, 1);
@@ -198,7 +250,9 @@ fn malformed_input_is_counted_and_stops_the_direction() {
     for i in 0..http::MAX_HEADERS + 5 {
         many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
     }
-    many.extend_from_slice(b"User-Agent: late\r\nContent-Length: 2\r\n\r\nokGET /2 HTTP/1.1\r\n\r\n");
+    many.extend_from_slice(
+        b"User-Agent: late\r\nContent-Length: 2\r\n\r\nokGET /2 HTTP/1.1\r\n\r\n",
+    );
     let (recs, c) = run(&[(true, &many)]);
     assert_eq!(c.limit_too_many_headers, 1);
     assert_eq!(recs.len(), 2, "framing headers still read past the limit");
@@ -225,10 +279,22 @@ fn gap_inside_a_body_keeps_sync() {
     let mut out = Vec::new();
     let ts = Timestamp::from_secs_nanos(1, 0);
     a.on_data(ts, true, b"GET / HTTP/1.1\r\n\r\n", &mut c, &mut out);
-    a.on_data(ts, false, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", &mut c, &mut out);
+    a.on_data(
+        ts,
+        false,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789",
+        &mut c,
+        &mut out,
+    );
     a.on_gap(false, 90, &mut c);
     a.on_data(ts, true, b"GET /2 HTTP/1.1\r\n\r\n", &mut c, &mut out);
-    a.on_data(ts, false, b"HTTP/1.1 304 Not Modified\r\n\r\n", &mut c, &mut out);
+    a.on_data(
+        ts,
+        false,
+        b"HTTP/1.1 304 Not Modified\r\n\r\n",
+        &mut c,
+        &mut out,
+    );
     a.on_end(ts, &mut c, &mut out);
     assert_eq!(out.len(), 2);
     assert_eq!(out[1].status_code, Some(304));
@@ -264,15 +330,24 @@ fn rtsp_with_interleaved_frames() {
 
 #[test]
 fn probes() {
-    assert_eq!(http::probe(b"GET / HTTP/1.1\r\nHost: x\r\n", true), Probe::Yes);
+    assert_eq!(
+        http::probe(b"GET / HTTP/1.1\r\nHost: x\r\n", true),
+        Probe::Yes
+    );
     assert_eq!(http::probe(b"GET /index.html HT", true), Probe::Maybe);
     assert_eq!(http::probe(b"\x16\x03\x01\x00", true), Probe::No);
     assert_eq!(http::probe(b"GET / SSH-2.0\r\n", true), Probe::No);
     assert_eq!(http::probe(b"HTTP/1.1 200 OK\r\n", false), Probe::Yes);
     assert_eq!(http::probe(b"HTTP/1.", false), Probe::Maybe);
     assert_eq!(http::probe(b"SSH-2.0-x\r\n", false), Probe::No);
-    assert_eq!(http::probe_service(b"DESCRIBE rtsp://c/ RTSP/1.0\r\n", true), Some("rtsp"));
-    assert_eq!(http::probe_service(b"GET / HTTP/1.0\r\n", true), Some("http"));
+    assert_eq!(
+        http::probe_service(b"DESCRIBE rtsp://c/ RTSP/1.0\r\n", true),
+        Some("rtsp")
+    );
+    assert_eq!(
+        http::probe_service(b"GET / HTTP/1.0\r\n", true),
+        Some("http")
+    );
     assert_eq!(http::probe_service(b"GET / HTTP", true), None);
 }
 
@@ -280,8 +355,15 @@ fn valid_conversation() -> Vec<(bool, Vec<u8>)> {
     vec![
         (true, GET.to_vec()),
         (false, RESP_401.to_vec()),
-        (true, b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n".to_vec()),
-        (false, b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc".to_vec()),
+        (
+            true,
+            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"
+                .to_vec(),
+        ),
+        (
+            false,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc".to_vec(),
+        ),
     ]
 }
 
@@ -359,7 +441,10 @@ fn split_directions(bytes: &[u8]) -> (&[u8], &[u8]) {
 #[test]
 fn seed_corpus_replays() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/http");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("corpus dir").map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("corpus dir")
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(files.len() >= 3);
     for path in files {
@@ -373,7 +458,10 @@ fn seed_corpus_replays() {
             assert!(!recs.is_empty(), "{name}: no record");
             assert_eq!(c.directions_stopped, 0, "{name}: {c:?}");
         } else {
-            assert!(c.directions_stopped + c.orphan_responses > 0, "{name}: {c:?}");
+            assert!(
+                c.directions_stopped + c.orphan_responses > 0,
+                "{name}: {c:?}"
+            );
         }
     }
 }
@@ -400,7 +488,12 @@ fn analyze_capture(path: &Path) -> (Vec<HttpRecord>, HttpCounters) {
             Delivery::Open(i, id) => {
                 ids.insert(i, id.clone());
             }
-            Delivery::Data { conn, ts, is_orig, data } => {
+            Delivery::Data {
+                conn,
+                ts,
+                is_orig,
+                data,
+            } => {
                 let slot = slots.entry(conn).or_insert(Slot::Probing(Vec::new()));
                 if let Slot::Probing(held) = slot {
                     held.extend_from_slice(data);
@@ -457,7 +550,13 @@ fn ours(recs: &[HttpRecord]) -> Rows {
 
 /// tshark's requests and responses; a segment seen twice (retransmission,
 /// duplicated capture) counts once: rows are keyed by port and sequence number.
-fn theirs(path: &Path, decode_as: &[&str], req: &str, resp: &str, fields: [&str; 4]) -> Option<Rows> {
+fn theirs(
+    path: &Path,
+    decode_as: &[&str],
+    req: &str,
+    resp: &str,
+    fields: [&str; 4],
+) -> Option<Rows> {
     let [method, host, ua, code] = fields;
     let rows = |filter: &str, port: &str, wanted: &[&str]| -> Option<Vec<Vec<String>>> {
         let mut args: Vec<&str> = decode_as.to_vec();
@@ -466,17 +565,30 @@ fn theirs(path: &Path, decode_as: &[&str], req: &str, resp: &str, fields: [&str;
         fields.extend(wanted);
         let mut seen = std::collections::HashSet::new();
         let all = tshark_fields(path, &args, &fields)?;
-        Some(all.into_iter().filter(|r| seen.insert((r[0].clone(), r[1].clone()))).collect())
+        Some(
+            all.into_iter()
+                .filter(|r| seen.insert((r[0].clone(), r[1].clone())))
+                .collect(),
+        )
     };
     let reqs = rows(req, "tcp.srcport", &[method, host, ua])?
         .into_iter()
-        .map(|r| (r[0].parse().unwrap(), r[2].clone(), r[3].clone(), r[4].clone()))
+        .map(|r| {
+            (
+                r[0].parse().unwrap(),
+                r[2].clone(),
+                r[3].clone(),
+                r[4].clone(),
+            )
+        })
         .collect();
     let resps = rows(resp, "tcp.dstport", &[code])?
         .into_iter()
         .flat_map(|r| {
             let port: u16 = r[0].parse().unwrap();
-            r[2].split(',').map(|c| (port, c.to_owned())).collect::<Vec<_>>()
+            r[2].split(',')
+                .map(|c| (port, c.to_owned()))
+                .collect::<Vec<_>>()
         })
         .collect();
     Some((reqs, resps))
@@ -520,7 +632,12 @@ fn captures_agree_with_tshark() {
             &[],
             "http.request && tcp",
             "http.response && tcp",
-            ["http.request.method", "http.host", "http.user_agent", "http.response.code"],
+            [
+                "http.request.method",
+                "http.host",
+                "http.user_agent",
+                "http.response.code",
+            ],
         ) else {
             return;
         };
@@ -533,8 +650,14 @@ fn captures_agree_with_tshark() {
             c.directions_stopped, c.malformed_request_line, c.malformed_status_line
         );
         if r_req < 1.0 || r_resp < 1.0 {
-            eprintln!("  requests only ours / only tshark: {:?}", unmatched(&o_req, &t_req, 3));
-            eprintln!("  responses only ours / only tshark: {:?}", unmatched(&o_resp, &t_resp, 3));
+            eprintln!(
+                "  requests only ours / only tshark: {:?}",
+                unmatched(&o_req, &t_req, 3)
+            );
+            eprintln!(
+                "  responses only ours / only tshark: {:?}",
+                unmatched(&o_resp, &t_resp, 3)
+            );
         }
         assert!(r_req >= min_req, "{file}: request agreement {r_req}");
         assert!(r_resp >= min_resp, "{file}: response agreement {r_resp}");
@@ -565,4 +688,47 @@ fn rtsp_capture_agrees_with_tshark() {
     );
     assert!(recs.iter().all(|r| r.path() == "rtsp"));
     assert!(r_req >= 0.95 && r_resp >= 0.95);
+}
+
+/// Rough speed: the HTTP conversations of a few captures replayed from
+/// memory. `cargo test --release -p gatewatch-engine --test proto_http -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn speed() {
+    let Some(data) = data_dir() else { return };
+    let streams: Vec<_> = [
+        "ndpi/pcap/WebattackRCE.pcap",
+        "iot-sentinel/HueSwitch/Setup-A-1-STA.pcap",
+        "iot-sentinel/HueBridge/Setup-A-1-STA.pcap",
+    ]
+    .iter()
+    .flat_map(|file| proto_support::conversations(&data.join(file), 80))
+    .collect();
+    let bytes: usize = streams
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .map(|d| d.1.len())
+        .sum();
+    let rounds = 50;
+    let start = std::time::Instant::now();
+    let mut c = HttpCounters::default();
+    let mut sink = gatewatch_engine::sink::CountingSink::default();
+    for _ in 0..rounds {
+        for (id, deliveries) in &streams {
+            let mut a = HttpAnalyzer::new(id.clone());
+            for (is_orig, d) in deliveries {
+                a.on_data(Timestamp::ZERO, *is_orig, d, &mut c, &mut sink);
+            }
+            a.on_end(Timestamp::ZERO, &mut c, &mut sink);
+        }
+    }
+    let elapsed = start.elapsed();
+    let messages = c.requests + c.responses;
+    eprintln!(
+        "http: {messages} messages, {} MB in {elapsed:?}: {:.0} ns/message, {:.0} MB/s, {} records",
+        bytes * rounds / 1_000_000,
+        elapsed.as_nanos() as f64 / messages as f64,
+        (bytes * rounds) as f64 / elapsed.as_secs_f64() / 1e6,
+        sink.count
+    );
 }

@@ -82,8 +82,12 @@ pub fn replay_tcp(path: &Path, wanted: impl Fn(u16, u16) -> bool, mut f: impl Fn
     let mut ids: Vec<ConnId> = Vec::new();
     while let Ok(Some(raw)) = reader.next_packet() {
         let pkt = decoder.decode(&raw);
-        let Network::Ip(ip) = &pkt.network else { continue };
-        let Transport::Tcp(tcp) = ip.transport else { continue };
+        let Network::Ip(ip) = &pkt.network else {
+            continue;
+        };
+        let Transport::Tcp(tcp) = ip.transport else {
+            continue;
+        };
         if !wanted(tcp.src_port, tcp.dst_port) {
             continue;
         }
@@ -154,7 +158,9 @@ pub fn replay_tcp(path: &Path, wanted: impl Fn(u16, u16) -> bool, mut f: impl Fn
             continue;
         }
         let captured = tcp.payload.get(skip as usize..).unwrap_or_default();
-        let fresh = captured.get(..(wire_len - skip) as usize).unwrap_or(captured);
+        let fresh = captured
+            .get(..(wire_len - skip) as usize)
+            .unwrap_or(captured);
         f(Delivery::Data {
             conn: conn.index,
             ts: pkt.ts,
@@ -185,13 +191,20 @@ pub fn replay_tcp(path: &Path, wanted: impl Fn(u16, u16) -> bool, mut f: impl Fn
 /// `None` (with a printed reason) when tshark is not installed.
 pub fn tshark_fields(path: &Path, extra: &[&str], fields: &[&str]) -> Option<Vec<Vec<String>>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(path).args(extra).args(["-T", "fields", "-E", "occurrence=a"]);
+    cmd.arg("-r")
+        .arg(path)
+        .args(extra)
+        .args(["-T", "fields", "-E", "occurrence=a"]);
     for field in fields {
         cmd.args(["-e", field]);
     }
     let out = match cmd.output() {
         Ok(out) if out.status.success() => out,
-        Ok(out) => panic!("tshark failed on {}: {}", path.display(), String::from_utf8_lossy(&out.stderr)),
+        Ok(out) => panic!(
+            "tshark failed on {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
         Err(e) => {
             eprintln!("skipping tshark comparison: {e}");
             return None;
@@ -248,4 +261,31 @@ pub fn unmatched<T: Eq + std::hash::Hash + Clone>(a: &[T], b: &[T], n: usize) ->
         left
     };
     (one_way(a, b), one_way(b, a))
+}
+
+/// One connection's payload deliveries `(is_orig, bytes)` in order.
+pub type Conversation = (ConnId, Vec<(bool, Vec<u8>)>);
+
+/// The TCP payloads of `path`'s connections on `port`, held in memory (speed tests).
+pub fn conversations(path: &Path, port: u16) -> Vec<Conversation> {
+    let mut all: Vec<Conversation> = Vec::new();
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    replay_tcp(
+        path,
+        |s, d| s == port || d == port,
+        |ev| match ev {
+            Delivery::Open(i, id) => {
+                index.insert(i, all.len());
+                all.push((id.clone(), Vec::new()));
+            }
+            Delivery::Data {
+                conn,
+                is_orig,
+                data,
+                ..
+            } => all[index[&conn]].1.push((is_orig, data.to_vec())),
+            _ => {}
+        },
+    );
+    all
 }

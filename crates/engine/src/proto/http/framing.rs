@@ -49,7 +49,14 @@ pub trait MessageEvents {
     fn request(&mut self, line: &RequestLine<'_>, c: &mut HttpCounters);
     fn status(&mut self, line: &StatusLine<'_>, c: &mut HttpCounters);
     /// A header the log uses (never Content-Length / Transfer-Encoding).
-    fn header(&mut self, is_orig: bool, kind: KnownHeader, name: &[u8], value: &[u8], c: &mut HttpCounters);
+    fn header(
+        &mut self,
+        is_orig: bool,
+        kind: KnownHeader,
+        name: &[u8],
+        value: &[u8],
+        c: &mut HttpCounters,
+    );
     /// End of headers: the receiver decides the framing (it knows the request
     /// method a response answers).
     fn headers_done(&mut self, is_orig: bool, declared: Declared, c: &mut HttpCounters) -> Framing;
@@ -61,16 +68,25 @@ pub trait MessageEvents {
 enum Phase {
     StartLine,
     Headers,
-    Body { remaining: u64 },
+    Body {
+        remaining: u64,
+    },
     ChunkSize,
-    ChunkData { remaining: u64 },
+    ChunkData {
+        remaining: u64,
+    },
     /// The CRLF after a chunk's data.
     ChunkEnd,
     Trailers,
     UntilClose,
     /// RTSP `$` frame header: bytes of it seen so far and the length read.
-    InterleavedHeader { seen: u8, len: u16 },
-    Interleaved { remaining: u64 },
+    InterleavedHeader {
+        seen: u8,
+        len: u16,
+    },
+    Interleaved {
+        remaining: u64,
+    },
     Stopped,
 }
 
@@ -130,12 +146,16 @@ impl MessageStream {
                 Phase::Body { remaining } => {
                     let n = skip(&mut data, remaining);
                     ev.body(self.is_orig, n, c);
-                    self.phase = Phase::Body { remaining: remaining - n };
+                    self.phase = Phase::Body {
+                        remaining: remaining - n,
+                    };
                 }
                 Phase::ChunkData { remaining } => {
                     let n = skip(&mut data, remaining);
                     ev.body(self.is_orig, n, c);
-                    self.phase = Phase::ChunkData { remaining: remaining - n };
+                    self.phase = Phase::ChunkData {
+                        remaining: remaining - n,
+                    };
                 }
                 Phase::UntilClose => {
                     ev.body(self.is_orig, data.len() as u64, c);
@@ -143,7 +163,9 @@ impl MessageStream {
                 }
                 Phase::Interleaved { remaining } => {
                     let n = skip(&mut data, remaining);
-                    self.phase = Phase::Interleaved { remaining: remaining - n };
+                    self.phase = Phase::Interleaved {
+                        remaining: remaining - n,
+                    };
                 }
                 Phase::InterleavedHeader { seen, len } => {
                     if let Some((&b, rest)) = data.split_first() {
@@ -180,7 +202,12 @@ impl MessageStream {
     }
 
     /// Consumes one line (or buffers a partial one) and returns the rest.
-    fn take_line<'d>(&mut self, data: &'d [u8], ev: &mut impl MessageEvents, c: &mut HttpCounters) -> &'d [u8] {
+    fn take_line<'d>(
+        &mut self,
+        data: &'d [u8],
+        ev: &mut impl MessageEvents,
+        c: &mut HttpCounters,
+    ) -> &'d [u8] {
         let Some(end) = data.iter().position(|&b| b == b'\n') else {
             if self.line.len() + data.len() > MAX_LINE_LEN {
                 c.limit_line_too_long += 1;
@@ -297,7 +324,9 @@ impl MessageStream {
             Some(KnownHeader::TransferEncoding) => {
                 self.declared.chunked = parser::is_chunked(value);
             }
-            Some(kind) if self.headers <= MAX_HEADERS => ev.header(self.is_orig, kind, name, value, c),
+            Some(kind) if self.headers <= MAX_HEADERS => {
+                ev.header(self.is_orig, kind, name, value, c)
+            }
             _ => {}
         }
     }
@@ -346,7 +375,9 @@ impl MessageStream {
 
 /// Advances `data` by up to `remaining` bytes; returns how many.
 fn skip(data: &mut &[u8], remaining: u64) -> u64 {
-    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(data.len());
+    let n = usize::try_from(remaining)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
     *data = data.get(n..).unwrap_or_default();
     n as u64
 }

@@ -131,7 +131,11 @@ impl HttpAnalyzer {
         c: &mut HttpCounters,
         out: &mut impl Sink<HttpRecord>,
     ) {
-        let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+        let stream = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         let mut pairing = Pairing {
             tx: &mut self.tx,
             conn: &self.conn,
@@ -148,7 +152,11 @@ impl HttpAnalyzer {
 
     /// `len` bytes of one direction were lost.
     pub fn on_gap(&mut self, is_orig: bool, len: u64, c: &mut HttpCounters) {
-        let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+        let stream = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         stream.on_gap(len, c);
     }
 
@@ -157,7 +165,11 @@ impl HttpAnalyzer {
     pub fn on_end(&mut self, ts: Timestamp, c: &mut HttpCounters, out: &mut impl Sink<HttpRecord>) {
         // A body completed by a gap is closed by an empty delivery first.
         for is_orig in [true, false] {
-            let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+            let stream = if is_orig {
+                &mut self.orig
+            } else {
+                &mut self.resp
+            };
             let mut pairing = Pairing {
                 tx: &mut self.tx,
                 conn: &self.conn,

@@ -208,9 +208,9 @@ pub fn parse_content_length(value: &[u8]) -> Option<u64> {
     if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    value
-        .iter()
-        .try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+    value.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// Whether a Transfer-Encoding value ends with the `chunked` coding.
@@ -254,7 +254,10 @@ pub fn basic_auth_username(value: &[u8], max: usize) -> Option<String> {
 
 /// Standard base64 with optional `=` padding; `None` on any other byte.
 fn decode_base64(text: &[u8]) -> Option<Vec<u8>> {
-    let text = text.strip_suffix(b"==").or(text.strip_suffix(b"=")).unwrap_or(text);
+    let text = text
+        .strip_suffix(b"==")
+        .or(text.strip_suffix(b"="))
+        .unwrap_or(text);
     let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
     let mut acc: u32 = 0;
     let mut bits = 0u32;
@@ -288,9 +291,7 @@ pub fn unescape_uri(uri: &[u8], max: usize) -> String {
     let mut rest = uri;
     while let Some((&b, tail)) = rest.split_first() {
         let hex = match tail {
-            [h, l, ..] if b == b'%' => char::from(*h)
-                .to_digit(16)
-                .zip(char::from(*l).to_digit(16)),
+            [h, l, ..] if b == b'%' => char::from(*h).to_digit(16).zip(char::from(*l).to_digit(16)),
             _ => None,
         };
         match (hex, tail.get(2..)) {
@@ -329,7 +330,10 @@ mod tests {
     #[test]
     fn request_lines() {
         let r = parse_request_line(b"GET /a?b=c HTTP/1.1").unwrap();
-        assert_eq!((r.method, r.uri, r.version), (&b"GET"[..], &b"/a?b=c"[..], &b"1.1"[..]));
+        assert_eq!(
+            (r.method, r.uri, r.version),
+            (&b"GET"[..], &b"/a?b=c"[..], &b"1.1"[..])
+        );
         assert_eq!(r.dialect, Dialect::Http);
         let r = parse_request_line(b"GET_PARAMETER rtsp://10.2.2.2:8554/ RTSP/1.0").unwrap();
         assert_eq!(r.dialect, Dialect::Rtsp);
@@ -346,9 +350,15 @@ mod tests {
     #[test]
     fn status_lines() {
         let s = parse_status_line(b"HTTP/1.1 401 Unauthorized ").unwrap();
-        assert_eq!((s.code, s.reason, s.version), (401, &b"Unauthorized"[..], &b"1.1"[..]));
+        assert_eq!(
+            (s.code, s.reason, s.version),
+            (401, &b"Unauthorized"[..], &b"1.1"[..])
+        );
         let s = parse_status_line(b"RTSP/1.0 200").unwrap();
-        assert_eq!((s.code, s.reason, s.dialect), (200, &b""[..], Dialect::Rtsp));
+        assert_eq!(
+            (s.code, s.reason, s.dialect),
+            (200, &b""[..], Dialect::Rtsp)
+        );
         assert!(parse_status_line(b"HTTP/1.1 20x OK").is_none());
         assert!(parse_status_line(b"HTTP/1.1 2000 OK").is_none());
         assert!(parse_status_line(b"SIP/2.0 200 OK").is_none());
@@ -356,12 +366,18 @@ mod tests {
 
     #[test]
     fn headers_and_values() {
-        assert_eq!(parse_header(b"Host:  a.b \t"), Some((&b"Host"[..], &b"a.b"[..])));
+        assert_eq!(
+            parse_header(b"Host:  a.b \t"),
+            Some((&b"Host"[..], &b"a.b"[..]))
+        );
         assert_eq!(parse_header(b"X-Empty:"), Some((&b"X-Empty"[..], &b""[..])));
         assert!(parse_header(b"Bad Name: x").is_none());
         assert!(parse_header(b"no colon").is_none());
         assert_eq!(classify_header(b"USER-agent"), Some(KnownHeader::UserAgent));
-        assert_eq!(classify_header(b"X-Forwarded-For"), Some(KnownHeader::Proxy));
+        assert_eq!(
+            classify_header(b"X-Forwarded-For"),
+            Some(KnownHeader::Proxy)
+        );
         assert_eq!(classify_header(b"Accept"), None);
         assert_eq!(parse_content_length(b"42"), Some(42));
         assert_eq!(parse_content_length(b"4 2"), None);
@@ -383,8 +399,14 @@ mod tests {
     #[test]
     fn basic_auth_like_zeek() {
         // "test:fail2"
-        assert_eq!(basic_auth_username(b"Basic dGVzdDpmYWlsMg==", 64).as_deref(), Some("test"));
-        assert_eq!(basic_auth_username(b"basic   dGVzdDo=", 64).as_deref(), Some("test"));
+        assert_eq!(
+            basic_auth_username(b"Basic dGVzdDpmYWlsMg==", 64).as_deref(),
+            Some("test")
+        );
+        assert_eq!(
+            basic_auth_username(b"basic   dGVzdDo=", 64).as_deref(),
+            Some("test")
+        );
         // "nocolon"
         assert_eq!(
             basic_auth_username(b"Basic bm9jb2xvbg==", 64).as_deref(),

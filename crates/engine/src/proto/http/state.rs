@@ -42,10 +42,36 @@ enum MethodKind {
 
 /// Methods in Zeek's `HTTP::http_methods` plus RTSP's; others are counted.
 const KNOWN_METHODS: [&[u8]; 30] = [
-    b"GET", b"POST", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE", b"CONNECT",
-    b"PROPFIND", b"PROPPATCH", b"MKCOL", b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"POLL",
-    b"REPORT", b"SUBSCRIBE", b"BMOVE", b"SEARCH", b"PATCH", b"DESCRIBE", b"ANNOUNCE",
-    b"SETUP", b"PLAY", b"PAUSE", b"TEARDOWN", b"GET_PARAMETER", b"SET_PARAMETER", b"RECORD",
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"OPTIONS",
+    b"PUT",
+    b"DELETE",
+    b"TRACE",
+    b"CONNECT",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"POLL",
+    b"REPORT",
+    b"SUBSCRIBE",
+    b"BMOVE",
+    b"SEARCH",
+    b"PATCH",
+    b"DESCRIBE",
+    b"ANNOUNCE",
+    b"SETUP",
+    b"PLAY",
+    b"PAUSE",
+    b"TEARDOWN",
+    b"GET_PARAMETER",
+    b"SET_PARAMETER",
+    b"RECORD",
 ];
 
 struct Pending {
@@ -78,7 +104,10 @@ impl Transactions {
 
     fn find(&mut self, depth: Option<u64>) -> Option<&mut Pending> {
         let depth = depth?;
-        self.pending.iter_mut().rev().find(|p| p.rec.trans_depth == depth)
+        self.pending
+            .iter_mut()
+            .rev()
+            .find(|p| p.rec.trans_depth == depth)
     }
 
     /// Logs every pair still open (connection end).
@@ -212,7 +241,14 @@ impl<S: Sink<HttpRecord>> MessageEvents for Pairing<'_, S> {
         }
     }
 
-    fn header(&mut self, is_orig: bool, kind: KnownHeader, name: &[u8], v: &[u8], c: &mut HttpCounters) {
+    fn header(
+        &mut self,
+        is_orig: bool,
+        kind: KnownHeader,
+        name: &[u8],
+        v: &[u8],
+        c: &mut HttpCounters,
+    ) {
         let target = if is_orig {
             self.tx.current_request
         } else {
@@ -253,7 +289,12 @@ impl<S: Sink<HttpRecord>> MessageEvents for Pairing<'_, S> {
         }
     }
 
-    fn headers_done(&mut self, is_orig: bool, declared: Declared, _c: &mut HttpCounters) -> Framing {
+    fn headers_done(
+        &mut self,
+        is_orig: bool,
+        declared: Declared,
+        _c: &mut HttpCounters,
+    ) -> Framing {
         let by_length = match (declared.chunked, declared.content_length) {
             (true, _) => Some(Framing::Chunked),
             (false, Some(n)) => Some(Framing::Length(n)),
@@ -267,12 +308,17 @@ impl<S: Sink<HttpRecord>> MessageEvents for Pairing<'_, S> {
             return by_length.unwrap_or(Framing::NoBody);
         };
         let code = p.rec.status_code.unwrap_or(0);
-        let tunnel = code == 101 || (p.method == Some(MethodKind::Connect) && (200..300).contains(&code));
+        let tunnel =
+            code == 101 || (p.method == Some(MethodKind::Connect) && (200..300).contains(&code));
         if tunnel {
             self.tx.tunnel = true;
             return Framing::Tunnel;
         }
-        if p.method == Some(MethodKind::Head) || (100..200).contains(&code) || code == 204 || code == 304 {
+        if p.method == Some(MethodKind::Head)
+            || (100..200).contains(&code)
+            || code == 204
+            || code == 304
+        {
             return Framing::NoBody;
         }
         match (by_length, p.rec.dialect) {
@@ -306,7 +352,12 @@ impl<S: Sink<HttpRecord>> MessageEvents for Pairing<'_, S> {
         let Some(depth) = self.tx.current_response else {
             return;
         };
-        let Some(at) = self.tx.pending.iter().position(|p| p.rec.trans_depth == depth) else {
+        let Some(at) = self
+            .tx
+            .pending
+            .iter()
+            .position(|p| p.rec.trans_depth == depth)
+        else {
             return;
         };
         let code = self.tx.pending.get(at).and_then(|p| p.rec.status_code);

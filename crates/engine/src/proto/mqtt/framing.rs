@@ -36,7 +36,9 @@ enum Phase {
     /// Collecting the first [`OVERSIZE_HEAD_LEN`] bytes of an oversize body.
     OversizeHead(FixedHeader),
     /// Skipping the rest of a packet.
-    Skip { remaining: u64 },
+    Skip {
+        remaining: u64,
+    },
     Stopped,
 }
 
@@ -85,7 +87,9 @@ impl PacketStream {
             match self.phase {
                 Phase::Stopped => return,
                 Phase::Skip { remaining } => {
-                    let n = usize::try_from(remaining).unwrap_or(usize::MAX).min(data.len());
+                    let n = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
                     data = data.get(n..).unwrap_or_default();
                     let left = remaining - n as u64;
                     self.phase = if left == 0 {
@@ -108,7 +112,9 @@ impl PacketStream {
                 Phase::Header => {
                     // At most 5 header bytes: complete the buffered ones.
                     let before = self.buf.len();
-                    let add = data.len().min((1 + MAX_REMAINING_LENGTH_BYTES).saturating_sub(before));
+                    let add = data
+                        .len()
+                        .min((1 + MAX_REMAINING_LENGTH_BYTES).saturating_sub(before));
                     self.buf.extend_from_slice(data.get(..add).unwrap_or(data));
                     match read_fixed_header(&self.buf) {
                         HeaderRead::Complete(h) => {

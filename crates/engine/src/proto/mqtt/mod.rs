@@ -72,6 +72,9 @@ mqtt_counters! {
     /// CONNECTs logged without a CONNACK (next CONNECT or connection end).
     connect_unanswered => "proto.mqtt.connect_unanswered",
     publish => "proto.mqtt.publish",
+    /// PUBLISH from the client to a `$` topic (reserved for the server, MQTT
+    /// 3.1.1 §4.7.2; e.g. forged `$SYS/…` statistics). Not malformed.
+    client_publish_dollar_topic => "proto.mqtt.client_publish_dollar_topic",
     /// Payload bytes of all PUBLISH packets, oversize ones included.
     publish_payload_bytes => "proto.mqtt.publish_payload_bytes",
     puback => "proto.mqtt.puback",
@@ -178,7 +181,11 @@ impl MqttAnalyzer {
         out: &mut impl Sink<MqttRecord>,
     ) {
         self.session.expire(ts, c, out);
-        let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+        let stream = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         let session = &mut self.session;
         let mut cx = Context {
             conn: &self.conn,
@@ -193,13 +200,22 @@ impl MqttAnalyzer {
 
     /// `len` bytes of one direction were lost.
     pub fn on_gap(&mut self, is_orig: bool, len: u64, c: &mut MqttCounters) {
-        let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+        let stream = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         stream.on_gap(len, c);
     }
 
     /// The connection ended: logs the CONNECT still waiting for its CONNACK
     /// and every unacknowledged publish and subscription.
-    pub fn on_end(&mut self, _ts: Timestamp, c: &mut MqttCounters, out: &mut impl Sink<MqttRecord>) {
+    pub fn on_end(
+        &mut self,
+        _ts: Timestamp,
+        c: &mut MqttCounters,
+        out: &mut impl Sink<MqttRecord>,
+    ) {
         self.session.flush(c, out);
     }
 
@@ -238,7 +254,11 @@ pub fn probe(data: &[u8], is_orig: bool) -> Probe {
     if first != (Some(parser::PacketType::Connect), 0) || h.remaining < 10 {
         return Probe::No;
     }
-    let known: [&[u8]; 3] = [b"\x00\x04MQTT\x04", b"\x00\x04MQTT\x05", b"\x00\x06MQIsdp\x03"];
+    let known: [&[u8]; 3] = [
+        b"\x00\x04MQTT\x04",
+        b"\x00\x04MQTT\x05",
+        b"\x00\x06MQIsdp\x03",
+    ];
     let judged = known.iter().map(|k| {
         let n = k.len().min(rest.len());
         (rest.get(..n) == k.get(..n), n == k.len())

@@ -52,8 +52,21 @@ impl PacketType {
     fn from_nibble(n: u8) -> Option<Self> {
         use PacketType::*;
         const TYPES: [PacketType; 15] = [
-            Connect, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp, Subscribe, Suback,
-            Unsubscribe, Unsuback, Pingreq, Pingresp, Disconnect, Auth,
+            Connect,
+            Connack,
+            Publish,
+            Puback,
+            Pubrec,
+            Pubrel,
+            Pubcomp,
+            Subscribe,
+            Suback,
+            Unsubscribe,
+            Unsuback,
+            Pingreq,
+            Pingresp,
+            Disconnect,
+            Auth,
         ];
         TYPES.get(usize::from(n).checked_sub(1)?).copied()
     }
@@ -62,8 +75,14 @@ impl PacketType {
     /// (`Some(false)`) or both (`None`).
     pub fn sent_by_client(self) -> Option<bool> {
         match self {
-            PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe | PacketType::Pingreq => Some(true),
-            PacketType::Connack | PacketType::Suback | PacketType::Unsuback | PacketType::Pingresp => Some(false),
+            PacketType::Connect
+            | PacketType::Subscribe
+            | PacketType::Unsubscribe
+            | PacketType::Pingreq => Some(true),
+            PacketType::Connack
+            | PacketType::Suback
+            | PacketType::Unsuback
+            | PacketType::Pingresp => Some(false),
             _ => None,
         }
     }
@@ -161,7 +180,10 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u16(&mut self) -> Result<u16, Malformed> {
-        let (b, tail) = self.rest.split_first_chunk::<2>().ok_or(Malformed::Truncated)?;
+        let (b, tail) = self
+            .rest
+            .split_first_chunk::<2>()
+            .ok_or(Malformed::Truncated)?;
         self.rest = tail;
         Ok(u16::from_be_bytes(*b))
     }
@@ -224,17 +246,34 @@ pub struct Publish<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Packet<'a> {
     Connect(Connect<'a>),
-    Connack { session_present: bool, code: u8 },
+    Connack {
+        session_present: bool,
+        code: u8,
+    },
     Publish(Publish<'a>),
     /// PUBACK, PUBREC, PUBREL, PUBCOMP.
-    Ack { kind: PacketType, packet_id: u16 },
+    Ack {
+        kind: PacketType,
+        packet_id: u16,
+    },
     /// Topic filters with their option bytes, checked well-formed; read them
     /// with [`topic_filters`].
-    Subscribe { packet_id: u16, filters: &'a [u8] },
-    Suback { packet_id: u16, codes: &'a [u8] },
+    Subscribe {
+        packet_id: u16,
+        filters: &'a [u8],
+    },
+    Suback {
+        packet_id: u16,
+        codes: &'a [u8],
+    },
     /// Topic filters without option bytes.
-    Unsubscribe { packet_id: u16, filters: &'a [u8] },
-    Unsuback { packet_id: u16 },
+    Unsubscribe {
+        packet_id: u16,
+        filters: &'a [u8],
+    },
+    Unsuback {
+        packet_id: u16,
+    },
     Pingreq,
     Pingresp,
     Disconnect,
@@ -246,7 +285,12 @@ pub enum Packet<'a> {
 /// larger than `body.len()` only for a PUBLISH cut by the framing limit.
 /// Returns the packet and how many body bytes were left over (non-zero only
 /// for packets with a fixed size).
-pub fn parse_packet<'a>(h: &FixedHeader, body: &'a [u8], declared: u64, version: u8) -> Result<(Packet<'a>, usize), Malformed> {
+pub fn parse_packet<'a>(
+    h: &FixedHeader,
+    body: &'a [u8],
+    declared: u64,
+    version: u8,
+) -> Result<(Packet<'a>, usize), Malformed> {
     let kind = h.kind.ok_or(Malformed::ReservedType)?;
     if kind == PacketType::Auth && version < 5 {
         return Err(Malformed::ReservedType);
@@ -353,7 +397,8 @@ fn parse_connect<'a>(r: &mut Reader<'a>) -> Result<Connect<'a>, Malformed> {
     let version = r.u8()?;
     let flags = r.u8()?;
     let keep_alive = r.u16()?;
-    let v5 = version >= 5;
+    // Unknown levels are read with the 3.1.1 layout, as Zeek does.
+    let v5 = version == 5;
     if v5 {
         r.skip_properties()?;
     }
@@ -368,8 +413,16 @@ fn parse_connect<'a>(r: &mut Reader<'a>) -> Result<Connect<'a>, Malformed> {
     } else {
         None
     };
-    let username = if flags & 0x80 != 0 { Some(r.prefixed()?) } else { None };
-    let password = if flags & 0x40 != 0 { Some(r.prefixed()?) } else { None };
+    let username = if flags & 0x80 != 0 {
+        Some(r.prefixed()?)
+    } else {
+        None
+    };
+    let password = if flags & 0x40 != 0 {
+        Some(r.prefixed()?)
+    } else {
+        None
+    };
     Ok(Connect {
         protocol_name,
         version,
@@ -384,11 +437,18 @@ fn parse_connect<'a>(r: &mut Reader<'a>) -> Result<Connect<'a>, Malformed> {
 
 /// The topic filters of a SUBSCRIBE (`with_options`: each followed by its
 /// options byte) or UNSUBSCRIBE, as validated by [`parse_packet`].
-pub fn topic_filters(filters: &[u8], with_options: bool) -> impl Iterator<Item = (&[u8], Option<u8>)> {
+pub fn topic_filters(
+    filters: &[u8],
+    with_options: bool,
+) -> impl Iterator<Item = (&[u8], Option<u8>)> {
     let mut r = Reader::new(filters);
     std::iter::from_fn(move || {
         let topic = r.prefixed().ok()?;
-        let options = if with_options { Some(r.u8().ok()?) } else { None };
+        let options = if with_options {
+            Some(r.u8().ok()?)
+        } else {
+            None
+        };
         Some((topic, options))
     })
 }
@@ -410,8 +470,14 @@ mod tests {
         assert_eq!(header(&[0x30, 0x7f]).remaining, 127);
         let h = header(&[0x30, 0xff, 0xff, 0xff, 0x7f]);
         assert_eq!((h.remaining, h.header_len), (268_435_455, 5));
-        assert_eq!(read_fixed_header(&[0x30, 0x80, 0x80]), HeaderRead::Incomplete);
-        assert_eq!(read_fixed_header(&[0x30, 0x80, 0x80, 0x80, 0x80]), HeaderRead::BadRemainingLength);
+        assert_eq!(
+            read_fixed_header(&[0x30, 0x80, 0x80]),
+            HeaderRead::Incomplete
+        );
+        assert_eq!(
+            read_fixed_header(&[0x30, 0x80, 0x80, 0x80, 0x80]),
+            HeaderRead::BadRemainingLength
+        );
         assert_eq!(header(&[0x00, 0x00]).kind, None);
     }
 
@@ -428,11 +494,19 @@ mod tests {
     fn publish_v5_skips_properties() {
         // topic "a/b", packet id 7, properties (len 2: payload format = 1), payload "hi"
         let body = [0, 3, b'a', b'/', b'b', 0, 7, 2, 0x01, 0x01, b'h', b'i'];
-        let h = FixedHeader { kind: Some(PacketType::Publish), flags: 0x02, remaining: 12, header_len: 2 };
+        let h = FixedHeader {
+            kind: Some(PacketType::Publish),
+            flags: 0x02,
+            remaining: 12,
+            header_len: 2,
+        };
         let (p, left) = parse_packet(&h, &body, 12, 5).unwrap();
         assert_eq!(left, 0);
         let Packet::Publish(p) = p else { panic!() };
-        assert_eq!((p.topic, p.packet_id, p.payload, p.payload_len), (&b"a/b"[..], Some(7), &b"hi"[..], 2));
+        assert_eq!(
+            (p.topic, p.packet_id, p.payload, p.payload_len),
+            (&b"a/b"[..], Some(7), &b"hi"[..], 2)
+        );
         // Declared longer than kept: the payload length is the declared one.
         let (p, _) = parse_packet(&h, &body, 1000, 5).unwrap();
         let Packet::Publish(p) = p else { panic!() };
@@ -444,11 +518,32 @@ mod tests {
 
     #[test]
     fn truncated_strings() {
-        let h = FixedHeader { kind: Some(PacketType::Connect), flags: 0, remaining: 6, header_len: 2 };
-        assert_eq!(parse_packet(&h, &[0, 4, b'M', b'Q', b'T', b'T'], 6, 4), Err(Malformed::Truncated));
-        let h = FixedHeader { kind: Some(PacketType::Subscribe), flags: 2, remaining: 5, header_len: 2 };
-        assert_eq!(parse_packet(&h, &[0, 1, 0, 9, b'a'], 5, 4), Err(Malformed::Truncated));
-        let h = FixedHeader { kind: Some(PacketType::Auth), flags: 0, remaining: 0, header_len: 2 };
+        let h = FixedHeader {
+            kind: Some(PacketType::Connect),
+            flags: 0,
+            remaining: 6,
+            header_len: 2,
+        };
+        assert_eq!(
+            parse_packet(&h, &[0, 4, b'M', b'Q', b'T', b'T'], 6, 4),
+            Err(Malformed::Truncated)
+        );
+        let h = FixedHeader {
+            kind: Some(PacketType::Subscribe),
+            flags: 2,
+            remaining: 5,
+            header_len: 2,
+        };
+        assert_eq!(
+            parse_packet(&h, &[0, 1, 0, 9, b'a'], 5, 4),
+            Err(Malformed::Truncated)
+        );
+        let h = FixedHeader {
+            kind: Some(PacketType::Auth),
+            flags: 0,
+            remaining: 0,
+            header_len: 2,
+        };
         assert_eq!(parse_packet(&h, &[], 0, 4), Err(Malformed::ReservedType));
     }
 

@@ -185,7 +185,9 @@ impl LogRecord for MqttRecord {
                     SubscribeAction::Unsubscribe => "MQTT::UNSUBSCRIBE",
                 }));
                 f(Value::StrList(&r.topics));
-                f(r.qos_levels.as_deref().map_or(Value::Unset, Value::CountList));
+                f(r.qos_levels
+                    .as_deref()
+                    .map_or(Value::Unset, Value::CountList));
                 f(Value::opt_count(r.granted_qos_level));
                 f(Value::Bool(r.ack));
             }
@@ -257,7 +259,10 @@ mod tests {
         assert_eq!(version_name(4), "3.1.1");
         assert_eq!(version_name(9), "unknown-version-9");
         assert_eq!(connect_status(4, 4), "Refused: bad user name or password");
-        assert_eq!(connect_status(5, 0x86), "Refused: bad user name or password");
+        assert_eq!(
+            connect_status(5, 0x86),
+            "Refused: bad user name or password"
+        );
         assert_eq!(connect_status(4, 0x86), "unknown-return-code-134");
         assert_eq!(qos_name(2), "exactly once");
     }

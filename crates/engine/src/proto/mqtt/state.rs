@@ -112,23 +112,24 @@ impl Session {
         c: &mut MqttCounters,
     ) -> Verdict {
         c.packets += 1;
-        let (packet, leftover) = match parser::parse_packet(h, body, u64::from(h.remaining), self.version) {
-            Ok(parsed) => parsed,
-            Err(Malformed::Truncated) if !complete => {
-                c.oversize_unparsed += 1;
-                return Verdict::Readable;
-            }
-            Err(e) => {
-                match e {
-                    Malformed::RemainingLength => c.malformed_remaining_length += 1,
-                    Malformed::ReservedType => c.malformed_reserved_type += 1,
-                    Malformed::Flags => c.malformed_flags += 1,
-                    Malformed::Truncated => c.malformed_truncated += 1,
-                    Malformed::Properties => c.malformed_properties += 1,
+        let (packet, leftover) =
+            match parser::parse_packet(h, body, u64::from(h.remaining), self.version) {
+                Ok(parsed) => parsed,
+                Err(Malformed::Truncated) if !complete => {
+                    c.oversize_unparsed += 1;
+                    return Verdict::Readable;
                 }
-                return Verdict::Unreadable;
-            }
-        };
+                Err(e) => {
+                    match e {
+                        Malformed::RemainingLength => c.malformed_remaining_length += 1,
+                        Malformed::ReservedType => c.malformed_reserved_type += 1,
+                        Malformed::Flags => c.malformed_flags += 1,
+                        Malformed::Truncated => c.malformed_truncated += 1,
+                        Malformed::Properties => c.malformed_properties += 1,
+                    }
+                    return Verdict::Unreadable;
+                }
+            };
         if leftover > 0 {
             c.malformed_trailing_bytes += 1;
         }
@@ -153,7 +154,13 @@ impl Session {
                 if codes.iter().any(|&g| g >= 0x80) {
                     c.suback_refused += 1;
                 }
-                self.on_subscribe_ack(cx, SubscribeAction::Subscribe, packet_id, codes.first().copied(), c);
+                self.on_subscribe_ack(
+                    cx,
+                    SubscribeAction::Subscribe,
+                    packet_id,
+                    codes.first().copied(),
+                    c,
+                );
             }
             Packet::Unsuback { packet_id } => {
                 c.unsuback += 1;
@@ -167,7 +174,12 @@ impl Session {
         Verdict::Readable
     }
 
-    fn on_connect<S: Sink<MqttRecord>>(&mut self, cx: &mut Context<'_, S>, p: &Connect<'_>, c: &mut MqttCounters) {
+    fn on_connect<S: Sink<MqttRecord>>(
+        &mut self,
+        cx: &mut Context<'_, S>,
+        p: &Connect<'_>,
+        c: &mut MqttCounters,
+    ) {
         c.connect += 1;
         match (p.protocol_name, p.version) {
             (b"MQTT", 4 | 5) | (b"MQIsdp", 3) => {}
@@ -183,7 +195,12 @@ impl Session {
         if bad_flags {
             c.malformed_connect_flags += 1;
         }
-        let strings = [Some(p.protocol_name), Some(p.client_id), p.will.map(|w| w.0), p.username];
+        let strings = [
+            Some(p.protocol_name),
+            Some(p.client_id),
+            p.will.map(|w| w.0),
+            p.username,
+        ];
         if strings.iter().flatten().any(|s| !is_mqtt_utf8(s)) {
             c.malformed_utf8 += 1;
         }
@@ -211,7 +228,12 @@ impl Session {
         });
     }
 
-    fn on_connack<S: Sink<MqttRecord>>(&mut self, cx: &mut Context<'_, S>, code: u8, c: &mut MqttCounters) {
+    fn on_connack<S: Sink<MqttRecord>>(
+        &mut self,
+        cx: &mut Context<'_, S>,
+        code: u8,
+        c: &mut MqttCounters,
+    ) {
         c.connack += 1;
         if code != 0 {
             c.connack_refused += 1;
@@ -236,7 +258,12 @@ impl Session {
         cx.out.push(MqttRecord::Connect(rec));
     }
 
-    fn on_publish<S: Sink<MqttRecord>>(&mut self, cx: &mut Context<'_, S>, p: &Publish<'_>, c: &mut MqttCounters) {
+    fn on_publish<S: Sink<MqttRecord>>(
+        &mut self,
+        cx: &mut Context<'_, S>,
+        p: &Publish<'_>,
+        c: &mut MqttCounters,
+    ) {
         c.publish += 1;
         c.publish_payload_bytes += p.payload_len;
         let wildcard = p.topic.iter().any(|&b| b == b'+' || b == b'#');
@@ -245,6 +272,9 @@ impl Session {
         }
         if p.packet_id == Some(0) {
             c.malformed_packet_id += 1;
+        }
+        if cx.is_orig && p.topic.first() == Some(&b'$') {
+            c.client_publish_dollar_topic += 1;
         }
         if !is_mqtt_utf8(p.topic) {
             c.malformed_utf8 += 1;
@@ -286,7 +316,13 @@ impl Session {
         });
     }
 
-    fn on_ack<S: Sink<MqttRecord>>(&mut self, cx: &mut Context<'_, S>, kind: PacketType, id: u16, c: &mut MqttCounters) {
+    fn on_ack<S: Sink<MqttRecord>>(
+        &mut self,
+        cx: &mut Context<'_, S>,
+        kind: PacketType,
+        id: u16,
+        c: &mut MqttCounters,
+    ) {
         // PUBREL comes from the publisher, the other acknowledgements from its peer.
         let publisher_is_client = if kind == PacketType::Pubrel {
             cx.is_orig
@@ -358,7 +394,8 @@ impl Session {
             }
             if let Some(o) = options {
                 let reserved = if self.version >= 5 { 0xc0 } else { 0xfc };
-                if o & reserved != 0 || o & 0x03 == 3 || (self.version >= 5 && (o >> 4) & 0x03 == 3) {
+                if o & reserved != 0 || o & 0x03 == 3 || (self.version >= 5 && (o >> 4) & 0x03 == 3)
+                {
                     c.malformed_subscription_options += 1;
                 }
             }
@@ -377,7 +414,11 @@ impl Session {
         if packet_id == 0 {
             c.malformed_packet_id += 1;
         }
-        if let Some(at) = self.subscribes.iter().position(|q| q.packet_id == packet_id) {
+        if let Some(at) = self
+            .subscribes
+            .iter()
+            .position(|q| q.packet_id == packet_id)
+        {
             if let Some(old) = self.subscribes.remove(at) {
                 cx.out.push(MqttRecord::Subscribe(old.record));
             }
@@ -424,7 +465,12 @@ impl Session {
     }
 
     /// Logs publishes and subscriptions unacknowledged for [`PENDING_EXPIRY`].
-    pub fn expire(&mut self, now: Timestamp, c: &mut MqttCounters, out: &mut impl Sink<MqttRecord>) {
+    pub fn expire(
+        &mut self,
+        now: Timestamp,
+        c: &mut MqttCounters,
+        out: &mut impl Sink<MqttRecord>,
+    ) {
         let old = |ts: Timestamp| now.since(ts) > PENDING_EXPIRY;
         while self.publishes.front().is_some_and(|q| old(q.record.ts)) {
             if let Some(q) = self.publishes.pop_front() {
