@@ -6,6 +6,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on broken fixtures
 #![allow(dead_code)]
 
+pub mod mqtt;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
