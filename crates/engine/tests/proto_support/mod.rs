@@ -6,6 +6,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests may panic on broken fixtures
 #![allow(dead_code)]
 
+pub mod mqtt;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -261,4 +263,31 @@ pub fn unmatched<T: Eq + std::hash::Hash + Clone>(a: &[T], b: &[T], n: usize) ->
         left
     };
     (one_way(a, b), one_way(b, a))
+}
+
+/// One connection's payload deliveries `(is_orig, bytes)` in order.
+pub type Conversation = (ConnId, Vec<(bool, Vec<u8>)>);
+
+/// The TCP payloads of `path`'s connections on `port`, held in memory (speed tests).
+pub fn conversations(path: &Path, port: u16) -> Vec<Conversation> {
+    let mut all: Vec<Conversation> = Vec::new();
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    replay_tcp(
+        path,
+        |s, d| s == port || d == port,
+        |ev| match ev {
+            Delivery::Open(i, id) => {
+                index.insert(i, all.len());
+                all.push((id.clone(), Vec::new()));
+            }
+            Delivery::Data {
+                conn,
+                is_orig,
+                data,
+                ..
+            } => all[index[&conn]].1.push((is_orig, data.to_vec())),
+            _ => {}
+        },
+    );
+    all
 }

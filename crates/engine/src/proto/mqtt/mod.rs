@@ -72,6 +72,9 @@ mqtt_counters! {
     /// CONNECTs logged without a CONNACK (next CONNECT or connection end).
     connect_unanswered => "proto.mqtt.connect_unanswered",
     publish => "proto.mqtt.publish",
+    /// PUBLISH from the client to a `$` topic (reserved for the server, MQTT
+    /// 3.1.1 §4.7.2; e.g. forged `$SYS/…` statistics). Not malformed.
+    client_publish_dollar_topic => "proto.mqtt.client_publish_dollar_topic",
     /// Payload bytes of all PUBLISH packets, oversize ones included.
     publish_payload_bytes => "proto.mqtt.publish_payload_bytes",
     puback => "proto.mqtt.puback",

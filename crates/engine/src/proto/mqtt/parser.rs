@@ -397,7 +397,8 @@ fn parse_connect<'a>(r: &mut Reader<'a>) -> Result<Connect<'a>, Malformed> {
     let version = r.u8()?;
     let flags = r.u8()?;
     let keep_alive = r.u16()?;
-    let v5 = version >= 5;
+    // Unknown levels are read with the 3.1.1 layout, as Zeek does.
+    let v5 = version == 5;
     if v5 {
         r.skip_properties()?;
     }

@@ -273,6 +273,9 @@ impl Session {
         if p.packet_id == Some(0) {
             c.malformed_packet_id += 1;
         }
+        if cx.is_orig && p.topic.first() == Some(&b'$') {
+            c.client_publish_dollar_topic += 1;
+        }
         if !is_mqtt_utf8(p.topic) {
             c.malformed_utf8 += 1;
         }
