@@ -30,6 +30,8 @@ use super::{coap, dhcp, dnp3, dns, http, modbus, mqtt, ntp, ssdp, ssh, telnet, t
 pub const MAX_PROTO_FLOWS: usize = crate::flow::DEFAULT_MAX_FLOWS;
 /// Payloads offered to the probes before a connection is left unidentified.
 pub const MAX_PROBE_ATTEMPTS: u8 = 4;
+/// Bytes of a side held back for probing while no analyzer is chosen.
+pub const MAX_HELD_BYTES: usize = 512;
 
 /// Adapts a sink of one record type into the sink of [`ProtoRecord`]s.
 struct Wrap<'a, S, F> {
@@ -258,6 +260,9 @@ struct FlowProto {
     analyzer: Option<Analyzer>,
     service: Option<&'static str>,
     attempts: u8,
+    /// First bytes of one side kept while no probe said yes (TCP only).
+    held: Vec<u8>,
+    held_orig: bool,
 }
 
 /// Per-connection analyzers, keyed by the flow table's `flow_id`.
@@ -311,6 +316,8 @@ impl ProtoLayer {
                         analyzer: None,
                         service: None,
                         attempts: 0,
+                        held: Vec::new(),
+                        held_orig: false,
                     },
                 );
             }
@@ -331,11 +338,20 @@ impl ProtoLayer {
             _ => return,
         };
         let c = &mut self.counters;
+        // Until an analyzer is chosen, a short TCP first chunk ("POST ") is
+        // held and probed again together with the next one from that side.
+        let mut joined: Vec<u8>;
+        let mut data = data;
         if fp.analyzer.is_none() {
             if data.is_empty() || fp.attempts >= MAX_PROBE_ATTEMPTS {
                 return;
             }
             fp.attempts += 1;
+            if !fp.held.is_empty() && fp.held_orig == ctx.is_orig && gap_before == 0 {
+                joined = std::mem::take(&mut fp.held);
+                joined.extend_from_slice(data);
+                data = &joined;
+            }
             // Ports as the originator sees them: (orig port, resp port).
             let (orig_p, resp_p) = if ctx.is_orig {
                 side_ports
@@ -363,6 +379,10 @@ impl ProtoLayer {
                 None => {
                     if fp.attempts >= MAX_PROBE_ATTEMPTS {
                         c.dispatch.unidentified += 1;
+                        fp.held = Vec::new();
+                    } else if carrier == Carrier::Tcp && data.len() <= MAX_HELD_BYTES {
+                        fp.held = data.to_vec();
+                        fp.held_orig = ctx.is_orig;
                     }
                     return;
                 }
