@@ -63,7 +63,8 @@ pub struct TlsCounters {
     pub malformed_extensions: u64,
     /// DTLS handshake fragments with bad lengths.
     pub malformed_handshakes: u64,
-    pub malformed_alerts: u64,
+    /// Alert records that are not 2 bytes: encrypted, not reported.
+    pub encrypted_alerts: u64,
     /// Certificates seen in Certificate messages.
     pub certificates: u64,
     pub certificate_parse_errors: u64,
@@ -102,7 +103,7 @@ impl Counters for TlsCounters {
         f("proto.ssl.malformed_hellos", self.malformed_hellos);
         f("proto.ssl.malformed_extensions", self.malformed_extensions);
         f("proto.ssl.malformed_handshakes", self.malformed_handshakes);
-        f("proto.ssl.malformed_alerts", self.malformed_alerts);
+        f("proto.ssl.encrypted_alerts", self.encrypted_alerts);
         f("proto.ssl.certificates", self.certificates);
         f(
             "proto.ssl.certificate_parse_errors",
