@@ -10,49 +10,6 @@ use gatewatch_engine::log::LogRecord;
 use gatewatch_engine::proto::tls::{SslRecord, TlsAnalyzer, TlsCounters, SSL_FIELDS};
 use tls_support::*;
 
-const LEAF: &[u8] = include_bytes!("corpus/tls/leaf_selfsigned.der");
-const UTF8_LEAF: &[u8] = include_bytes!("corpus/tls/leaf_utf8_names.der");
-
-/// A Chrome-like ClientHello with GREASE in every list.
-fn chrome_like_hello() -> Vec<u8> {
-    let exts = vec![
-        ext(0x1a1a, &[]),
-        sni_ext("hub.acme.example"),
-        u16_list_ext(10, &[0x2a2a, 29, 23]),
-        ext(11, &[1, 0]),
-        u16_list_ext(13, &[0x0403, 0x0804]),
-        alpn_ext(&["h2", "http/1.1"]),
-        supported_versions_ext(&[0x3a3a, 0x0304, 0x0303]),
-        ext(35, &[]),
-    ];
-    handshake(1, &client_hello_body(0x0303, &[], &[0x0a0a, 0x1301, 0xc02f, 0x002f], &exts))
-}
-
-/// Server flight of a TLS 1.2 ECDHE handshake: ServerHello, Certificate,
-/// ServerKeyExchange (x25519), ServerHelloDone, in one record.
-fn tls12_server_flight(certs: &[&[u8]]) -> Vec<u8> {
-    let sh = handshake(
-        2,
-        &server_hello_body(0x0303, &[7; 32], 0xc02f, &[ext(0xff01, &[0]), alpn_ext(&["h2"])]),
-    );
-    let cert = handshake(11, &certificate_body(certs));
-    let ske = handshake(12, &[3, 0, 29, 32, 9, 9]);
-    let done = handshake(14, &[]);
-    record(22, &[sh, cert, ske, done].concat())
-}
-
-/// A full TLS 1.2 connection: (client stream, server stream) in the order sent.
-fn tls12_connection() -> Vec<(bool, Vec<u8>)> {
-    vec![
-        (true, record(22, &chrome_like_hello())),
-        (false, tls12_server_flight(&[LEAF, UTF8_LEAF])),
-        (true, [record(22, &handshake(16, &[0; 33])), record(20, &[1]), record(22, &[0xee; 40])].concat()),
-        (false, [record(20, &[1]), record(22, &[0xdd; 40])].concat()),
-        (true, record(23, &[0xaa; 100])),
-        (false, record(23, &[0xbb; 100])),
-    ]
-}
-
 fn run(conn_msgs: &[(bool, Vec<u8>)], chunk: usize) -> (Vec<SslRecord>, TlsCounters) {
     let mut a = TlsAnalyzer::new(conn());
     let mut c = TlsCounters::default();
@@ -71,7 +28,10 @@ fn tls12_handshake_fills_every_field() {
     let r = &out[0];
     assert_eq!(r.ts, ts(0));
     assert_eq!(r.version.as_deref(), Some("TLSv12"));
-    assert_eq!(r.cipher.as_deref(), Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+    assert_eq!(
+        r.cipher.as_deref(),
+        Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    );
     assert_eq!(r.curve.as_deref(), Some("x25519"));
     assert_eq!(r.server_name.as_deref(), Some("hub.acme.example"));
     assert_eq!(r.next_protocol.as_deref(), Some("h2"));
@@ -85,17 +45,29 @@ fn tls12_handshake_fills_every_field() {
     assert_eq!(r.cert_chain_fps.len(), 2);
     // Subject printed as OpenSSL's RFC 2253 form (as Zeek does): checked against
     // `openssl x509 -noout -subject -nameopt RFC2253`.
-    assert_eq!(r.subject.as_deref(), Some(r"CN=hub.acme.example,O=Acme\, Inc.,C=DE"));
+    assert_eq!(
+        r.subject.as_deref(),
+        Some(r"CN=hub.acme.example,O=Acme\, Inc.,C=DE")
+    );
     assert_eq!(r.issuer, r.subject);
     assert_eq!(r.cert_self_signed, Some(true));
-    assert_eq!(r.cert_sha1.as_deref(), Some("597904818c0154a269a73a54bb8d02206a3ffb31"));
+    assert_eq!(
+        r.cert_sha1.as_deref(),
+        Some("597904818c0154a269a73a54bb8d02206a3ffb31")
+    );
     assert_eq!(r.sni_matches_cert, Some(true));
     let before = r.cert_not_valid_before.unwrap();
     let after = r.cert_not_valid_after.unwrap();
-    assert_eq!(after.as_nanos() - before.as_nanos(), 3650 * 86_400 * 1_000_000_000);
+    assert_eq!(
+        after.as_nanos() - before.as_nanos(),
+        3650 * 86_400 * 1_000_000_000
+    );
     assert_eq!(r.ja3.as_deref(), Some("2ebbf94aedc285b12a80c1bfe8608ddf"));
     assert_eq!(r.ja3s.as_deref(), Some("7bee5c1d424b7e5f943b06983bb11422"));
-    assert_eq!(r.ja4.as_deref(), Some("t13d0307h2_54093f43ad55_26e77cb6a56c"));
+    assert_eq!(
+        r.ja4.as_deref(),
+        Some("t13d0307h2_54093f43ad55_26e77cb6a56c")
+    );
     assert_eq!(r.client_version, Some(0x0303));
     assert_eq!(r.client_ciphers, vec![0x0a0a, 0x1301, 0xc02f, 0x002f]);
     assert_eq!(r.client_extensions, vec![0x1a1a, 0, 10, 11, 13, 16, 43, 35]);
@@ -103,7 +75,10 @@ fn tls12_handshake_fills_every_field() {
     assert_eq!(r.client_curves, vec![0x2a2a, 29, 23]);
     assert_eq!(r.client_alpn, vec!["h2".to_owned(), "http/1.1".to_owned()]);
     assert!(!r.sslv2_client_hello);
-    assert_eq!((c.client_hellos, c.server_hellos, c.certificates), (1, 1, 2));
+    assert_eq!(
+        (c.client_hellos, c.server_hellos, c.certificates),
+        (1, 1, 2)
+    );
     assert_eq!((c.established, c.logs), (1, 1));
 }
 
@@ -119,7 +94,9 @@ fn certificate_names_escaped_as_openssl_rfc2253() {
     let (out, _) = run(&conn, usize::MAX);
     assert_eq!(
         out[0].subject.as_deref(),
-        Some(r#"CN=cam\C3\A9ra+serialNumber=42\ ,O=Soci\C3\A9t\C3\A9 #1\; \"Test\",ST=\ \C3\8Ele-de-France,C=FR"#)
+        Some(
+            r#"CN=cam\C3\A9ra+serialNumber=42\ ,O=Soci\C3\A9t\C3\A9 #1\; \"Test\",ST=\ \C3\8Ele-de-France,C=FR"#
+        )
     );
     assert_eq!(out[0].sni_matches_cert, Some(false));
 }
@@ -140,8 +117,16 @@ fn byte_by_byte_delivery_gives_the_same_record() {
 #[test]
 fn whole_connection_in_one_chunk_per_direction() {
     let msgs = tls12_connection();
-    let client: Vec<u8> = msgs.iter().filter(|m| m.0).flat_map(|m| m.1.clone()).collect();
-    let server: Vec<u8> = msgs.iter().filter(|m| !m.0).flat_map(|m| m.1.clone()).collect();
+    let client: Vec<u8> = msgs
+        .iter()
+        .filter(|m| m.0)
+        .flat_map(|m| m.1.clone())
+        .collect();
+    let server: Vec<u8> = msgs
+        .iter()
+        .filter(|m| !m.0)
+        .flat_map(|m| m.1.clone())
+        .collect();
     let mut a = TlsAnalyzer::new(conn());
     let mut c = TlsCounters::default();
     let mut out = Vec::new();
@@ -161,7 +146,10 @@ fn handshake_message_spanning_records_is_reassembled() {
     let (a, b) = hello.split_at(37);
     let stream = [record(22, a), record(22, b)].concat();
     let (out, c) = run(&[(true, stream)], 5);
-    assert_eq!(out[0].ja3.as_deref(), Some("2ebbf94aedc285b12a80c1bfe8608ddf"));
+    assert_eq!(
+        out[0].ja3.as_deref(),
+        Some("2ebbf94aedc285b12a80c1bfe8608ddf")
+    );
     assert_eq!((c.records, c.client_hellos), (2, 1));
 }
 
@@ -181,11 +169,17 @@ fn oversized_certificate_chain_is_read_as_prefix_and_skipped() {
         stream.extend(record(22, piece));
     }
     server.clear();
-    let (out, c) = run(&[(true, record(22, &chrome_like_hello())), (false, stream)], 1400);
+    let (out, c) = run(
+        &[(true, record(22, &chrome_like_hello())), (false, stream)],
+        1400,
+    );
     let r = &out[0];
     assert_eq!(c.cert_chain_too_large, 1);
     assert_eq!(c.handshake_too_large, 1);
-    assert_eq!(r.subject.as_deref(), Some(r"CN=hub.acme.example,O=Acme\, Inc.,C=DE"));
+    assert_eq!(
+        r.subject.as_deref(),
+        Some(r"CN=hub.acme.example,O=Acme\, Inc.,C=DE")
+    );
     assert!(r.cert_chain_fps.len() > 1 && r.cert_chain_fps.len() <= 16);
     // The ServerHelloDone after the skipped bytes is still found.
     assert_eq!(r.ssl_history, "Csxn");
@@ -194,10 +188,23 @@ fn oversized_certificate_chain_is_read_as_prefix_and_skipped() {
 
 #[test]
 fn tls13_handshake_with_middlebox_ccs() {
-    let sh = server_hello_body(0x0303, &[], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 29, 0, 1, 9])]);
+    let sh = server_hello_body(
+        0x0303,
+        &[],
+        0x1301,
+        &[ext(43, &[3, 4]), ext(51, &[0, 29, 0, 1, 9])],
+    );
     let conn = vec![
         (true, record(22, &chrome_like_hello())),
-        (false, [record(22, &handshake(2, &sh)), record(20, &[1]), record(23, &[1; 50])].concat()),
+        (
+            false,
+            [
+                record(22, &handshake(2, &sh)),
+                record(20, &[1]),
+                record(23, &[1; 50]),
+            ]
+            .concat(),
+        ),
         (true, [record(20, &[1]), record(23, &[2; 50])].concat()),
     ];
     let (out, _) = run(&conn, usize::MAX);
@@ -215,7 +222,10 @@ fn tls13_without_ccs_is_established_by_client_finished() {
     let sh = server_hello_body(0x0303, &[], 0x1302, &[ext(43, &[3, 4])]);
     let conn = vec![
         (true, record(22, &chrome_like_hello())),
-        (false, [record(22, &handshake(2, &sh)), record(23, &[1; 50])].concat()),
+        (
+            false,
+            [record(22, &handshake(2, &sh)), record(23, &[1; 50])].concat(),
+        ),
         (true, record(23, &[2; 50])),
     ];
     let (out, c) = run(&conn, usize::MAX);
@@ -226,8 +236,10 @@ fn tls13_without_ccs_is_established_by_client_finished() {
 
 #[test]
 fn hello_retry_request_is_history_j() {
-    let mut random_hrr = server_hello_body(0x0303, &[], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 23])]);
-    random_hrr[2..34].copy_from_slice(&gatewatch_engine::proto::tls::parser::HELLO_RETRY_REQUEST_RANDOM);
+    let mut random_hrr =
+        server_hello_body(0x0303, &[], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 23])]);
+    random_hrr[2..34]
+        .copy_from_slice(&gatewatch_engine::proto::tls::parser::HELLO_RETRY_REQUEST_RANDOM);
     let conn = vec![
         (true, record(22, &chrome_like_hello())),
         (false, record(22, &handshake(2, &random_hrr))),
@@ -252,10 +264,18 @@ fn resumption_by_session_id_and_by_ticket() {
     let (out, _) = run(&conn, usize::MAX);
     assert!(out[0].resumed);
     assert_eq!(out[0].ssl_history, "CsiI");
-    assert_eq!(out[0].ja3.as_deref(), Some(&*gatewatch_engine::proto::tls::fingerprint::md5_hex("771,47,,,")));
+    assert_eq!(
+        out[0].ja3.as_deref(),
+        Some(&*gatewatch_engine::proto::tls::fingerprint::md5_hex(
+            "771,47,,,"
+        ))
+    );
 
     // Ticket: non-empty SessionTicket, empty session id, CCS before any ClientKeyExchange.
-    let hello = handshake(1, &client_hello_body(0x0303, &[], &[0x002f], &[ext(35, &[1, 2, 3])]));
+    let hello = handshake(
+        1,
+        &client_hello_body(0x0303, &[], &[0x002f], &[ext(35, &[1, 2, 3])]),
+    );
     let sh = handshake(2, &server_hello_body(0x0303, &[9; 32], 0x002f, &[]));
     let conn = vec![
         (true, record(22, &hello)),
@@ -292,7 +312,10 @@ fn sslv2_compatible_hello_is_counted_then_tls_continues() {
 
 #[test]
 fn client_hello_from_responder_flips_direction() {
-    let conn = vec![(false, record(22, &chrome_like_hello())), (true, tls12_server_flight(&[LEAF]))];
+    let conn = vec![
+        (false, record(22, &chrome_like_hello())),
+        (true, tls12_server_flight(&[LEAF])),
+    ];
     let (out, _) = run(&conn, usize::MAX);
     assert_eq!(out[0].ssl_history, "^Csxkn");
     assert_eq!(out[0].cert_chain_fps.len(), 1);
@@ -346,7 +369,10 @@ fn gap_inside_application_data_keeps_sync_gap_in_handshake_loses_it() {
 #[test]
 fn malformed_input_is_counted_not_reported() {
     // Not TLS at all: counted, no record.
-    let (out, c) = run(&[(true, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec())], usize::MAX);
+    let (out, c) = run(
+        &[(true, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec())],
+        usize::MAX,
+    );
     assert!(out.is_empty());
     assert_eq!(c.not_tls, 1);
     // A good record then garbage: the direction stops.
@@ -355,12 +381,20 @@ fn malformed_input_is_counted_not_reported() {
     assert_eq!(c.malformed_records, 1);
     assert_eq!(out[0].server_name.as_deref(), Some("hub.acme.example"));
     // A ClientHello cut inside its fixed fields.
-    let (out, c) = run(&[(true, record(22, &handshake(1, &[3, 3, 1, 2])))], usize::MAX);
+    let (out, c) = run(
+        &[(true, record(22, &handshake(1, &[3, 3, 1, 2])))],
+        usize::MAX,
+    );
     assert_eq!(c.malformed_hellos, 1);
     assert_eq!(out[0].ja3, None);
     assert_eq!(out[0].ssl_history, "C");
     // An extension list whose last entry is cut: the entries before it still count.
-    let list = [sni_ext("a.example"), ext(23, &[]), vec![0x00, 0x15, 0x00, 0x09, 0x00]].concat();
+    let list = [
+        sni_ext("a.example"),
+        ext(23, &[]),
+        vec![0x00, 0x15, 0x00, 0x09, 0x00],
+    ]
+    .concat();
     let mut body = client_hello_body(0x0303, &[], &[0x002f], &[]);
     body.extend(u16b(list.len() as u16));
     body.extend(list);
@@ -417,7 +451,10 @@ fn dtls_hello_with_cookie_and_fragmented_certificate() {
     let r = &out[0];
     assert_eq!(r.version.as_deref(), Some("DTLSv12"));
     assert_eq!(r.ja4.as_deref().map(|j| &j[..10]), Some("dd2i020000"));
-    assert_eq!(r.subject.as_deref(), Some(r"CN=hub.acme.example,O=Acme\, Inc.,C=DE"));
+    assert_eq!(
+        r.subject.as_deref(),
+        Some(r"CN=hub.acme.example,O=Acme\, Inc.,C=DE")
+    );
     assert_eq!(r.ssl_history, "CsxIi");
     assert_eq!(c.dtls_retransmissions, 1);
     assert_eq!(c.dtls_datagrams, 7);
@@ -442,10 +479,28 @@ fn log_record_lists_zeek_columns_then_gatewatch_columns() {
     assert_eq!(r.path(), "ssl");
     let names: Vec<&str> = r.fields().iter().map(|f| f.name).collect();
     let zeek = [
-        "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "version", "cipher", "curve",
-        "server_name", "resumed", "last_alert", "next_protocol", "established", "ssl_history",
-        "cert_chain_fps", "client_cert_chain_fps", "subject", "issuer", "client_subject",
-        "client_issuer", "sni_matches_cert",
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "version",
+        "cipher",
+        "curve",
+        "server_name",
+        "resumed",
+        "last_alert",
+        "next_protocol",
+        "established",
+        "ssl_history",
+        "cert_chain_fps",
+        "client_cert_chain_fps",
+        "subject",
+        "issuer",
+        "client_subject",
+        "client_issuer",
+        "sni_matches_cert",
     ];
     assert_eq!(&names[..zeek.len()], &zeek);
     let mut values = Vec::new();

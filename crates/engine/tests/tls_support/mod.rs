@@ -2,7 +2,12 @@
 //! capture harness (CaptureReader + Decoder, flows by 5-tuple, TCP payload in
 //! sequence order per direction, UDP datagrams as they come) and a tshark
 //! runner for oracle comparisons.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -110,7 +115,12 @@ pub fn supported_versions_ext(values: &[u16]) -> Vec<u8> {
 }
 
 /// A ClientHello body.
-pub fn client_hello_body(version: u16, session_id: &[u8], ciphers: &[u16], exts: &[Vec<u8>]) -> Vec<u8> {
+pub fn client_hello_body(
+    version: u16,
+    session_id: &[u8],
+    ciphers: &[u16],
+    exts: &[Vec<u8>],
+) -> Vec<u8> {
     let mut b = u16b(version).to_vec();
     b.extend_from_slice(&[0x11; 32]);
     b.push(session_id.len() as u8);
@@ -129,7 +139,12 @@ pub fn client_hello_body(version: u16, session_id: &[u8], ciphers: &[u16], exts:
 }
 
 /// A ServerHello body.
-pub fn server_hello_body(version: u16, session_id: &[u8], cipher: u16, exts: &[Vec<u8>]) -> Vec<u8> {
+pub fn server_hello_body(
+    version: u16,
+    session_id: &[u8],
+    cipher: u16,
+    exts: &[Vec<u8>],
+) -> Vec<u8> {
     let mut b = u16b(version).to_vec();
     b.extend_from_slice(&[0x22; 32]);
     b.push(session_id.len() as u8);
@@ -154,6 +169,67 @@ pub fn certificate_body(certs: &[&[u8]]) -> Vec<u8> {
     let mut b = u24b(list.len()).to_vec();
     b.extend_from_slice(&list);
     b
+}
+
+// ---------- a complete TLS 1.2 connection ----------
+
+pub const LEAF: &[u8] = include_bytes!("../corpus/tls/leaf_selfsigned.der");
+pub const UTF8_LEAF: &[u8] = include_bytes!("../corpus/tls/leaf_utf8_names.der");
+
+/// A Chrome-like ClientHello with GREASE in every list.
+pub fn chrome_like_hello() -> Vec<u8> {
+    let exts = vec![
+        ext(0x1a1a, &[]),
+        sni_ext("hub.acme.example"),
+        u16_list_ext(10, &[0x2a2a, 29, 23]),
+        ext(11, &[1, 0]),
+        u16_list_ext(13, &[0x0403, 0x0804]),
+        alpn_ext(&["h2", "http/1.1"]),
+        supported_versions_ext(&[0x3a3a, 0x0304, 0x0303]),
+        ext(35, &[]),
+    ];
+    handshake(
+        1,
+        &client_hello_body(0x0303, &[], &[0x0a0a, 0x1301, 0xc02f, 0x002f], &exts),
+    )
+}
+
+/// Server flight of a TLS 1.2 ECDHE handshake: ServerHello, Certificate,
+/// ServerKeyExchange (x25519), ServerHelloDone, in one record.
+pub fn tls12_server_flight(certs: &[&[u8]]) -> Vec<u8> {
+    let sh = handshake(
+        2,
+        &server_hello_body(
+            0x0303,
+            &[7; 32],
+            0xc02f,
+            &[ext(0xff01, &[0]), alpn_ext(&["h2"])],
+        ),
+    );
+    let cert = handshake(11, &certificate_body(certs));
+    let ske = handshake(12, &[3, 0, 29, 32, 9, 9]);
+    let done = handshake(14, &[]);
+    record(22, &[sh, cert, ske, done].concat())
+}
+
+/// A full TLS 1.2 connection: (client stream, server stream) in the order sent.
+pub fn tls12_connection() -> Vec<(bool, Vec<u8>)> {
+    vec![
+        (true, record(22, &chrome_like_hello())),
+        (false, tls12_server_flight(&[LEAF, UTF8_LEAF])),
+        (
+            true,
+            [
+                record(22, &handshake(16, &[0; 33])),
+                record(20, &[1]),
+                record(22, &[0xee; 40]),
+            ]
+            .concat(),
+        ),
+        (false, [record(20, &[1]), record(22, &[0xdd; 40])].concat()),
+        (true, record(23, &[0xaa; 100])),
+        (false, record(23, &[0xbb; 100])),
+    ]
 }
 
 /// Feeds `stream` to `a` in pieces of `chunk` bytes.
@@ -204,12 +280,24 @@ pub fn analyze_capture(path: &Path) -> (Vec<SslRecord>, TlsCounters) {
         last_ts = d.ts;
         let Network::Ip(ip) = d.network else { continue };
         let (sport, dport, proto, payload, seq, syn, ack) = match ip.transport {
-            Transport::Tcp(t) => (t.src_port, t.dst_port, 6u8, t.payload, Some(t.seq), t.flags.syn(), t.flags.ack()),
+            Transport::Tcp(t) => (
+                t.src_port,
+                t.dst_port,
+                6u8,
+                t.payload,
+                Some(t.seq),
+                t.flags.syn(),
+                t.flags.ack(),
+            ),
             Transport::Udp(u) => (u.src_port, u.dst_port, 17u8, u.payload, None, false, false),
             _ => continue,
         };
         let (a, b) = ((ip.src, sport), (ip.dst, dport));
-        let key = if a <= b { (a.0, a.1, b.0, b.1, proto) } else { (b.0, b.1, a.0, a.1, proto) };
+        let key = if a <= b {
+            (a.0, a.1, b.0, b.1, proto)
+        } else {
+            (b.0, b.1, a.0, a.1, proto)
+        };
         let flow = flows.entry(key).or_insert_with(|| {
             order.push(key);
             // The SYN sender, else the receiver of a SYN-ACK, else the first sender opens.
@@ -225,15 +313,22 @@ pub fn analyze_capture(path: &Path) -> (Vec<SslRecord>, TlsCounters) {
                 analyzer: TlsAnalyzer::new(conn),
                 orig,
                 dirs: [
-                    TcpDir { next: None, pending: BTreeMap::new() },
-                    TcpDir { next: None, pending: BTreeMap::new() },
+                    TcpDir {
+                        next: None,
+                        pending: BTreeMap::new(),
+                    },
+                    TcpDir {
+                        next: None,
+                        pending: BTreeMap::new(),
+                    },
                 ],
             }
         });
         let is_orig = a == flow.orig;
         let Some(seq) = seq else {
             if !payload.is_empty() {
-                flow.analyzer.on_data(d.ts, is_orig, payload, &mut c, &mut out);
+                flow.analyzer
+                    .on_data(d.ts, is_orig, payload, &mut c, &mut out);
             }
             continue;
         };
@@ -257,7 +352,8 @@ pub fn analyze_capture(path: &Path) -> (Vec<SslRecord>, TlsCounters) {
         if skip >= payload.len() {
             continue; // retransmission
         }
-        flow.analyzer.on_data(d.ts, is_orig, &payload[skip..], &mut c, &mut out);
+        flow.analyzer
+            .on_data(d.ts, is_orig, &payload[skip..], &mut c, &mut out);
         dir.next = Some(seq.wrapping_add(payload.len() as u32));
         // Deliver held segments that are now in order.
         while let Some((&s, _)) = dir.pending.iter().next() {
@@ -269,7 +365,8 @@ pub fn analyze_capture(path: &Path) -> (Vec<SslRecord>, TlsCounters) {
             let bytes = dir.pending.remove(&s).unwrap();
             let skip = (-off) as usize;
             if skip < bytes.len() {
-                flow.analyzer.on_data(d.ts, is_orig, &bytes[skip..], &mut c, &mut out);
+                flow.analyzer
+                    .on_data(d.ts, is_orig, &bytes[skip..], &mut c, &mut out);
                 dir.next = Some(s.wrapping_add(bytes.len() as u32));
             }
         }
@@ -286,7 +383,8 @@ pub fn analyze_capture(path: &Path) -> (Vec<SslRecord>, TlsCounters) {
                 }
                 let skip = if off < 0 { (-off) as usize } else { 0 };
                 if skip < bytes.len() {
-                    flow.analyzer.on_data(last_ts, i == 0, &bytes[skip..], &mut c, &mut out);
+                    flow.analyzer
+                        .on_data(last_ts, i == 0, &bytes[skip..], &mut c, &mut out);
                 }
                 dir.next = Some(s.wrapping_add(bytes.len() as u32));
             }
@@ -310,7 +408,10 @@ pub fn endpoints(r: &SslRecord) -> (String, String) {
 
 /// Whether tshark can be run.
 pub fn tshark_available() -> bool {
-    let ok = Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!("skipping tshark comparison: tshark not installed");
     }
@@ -320,7 +421,11 @@ pub fn tshark_available() -> bool {
 /// `tshark -r path -Y filter -T fields -e ...`, one Vec per line.
 pub fn tshark_fields(path: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(path).arg("-Y").arg(filter).args(["-T", "fields", "-E", "separator=\t"]);
+    cmd.arg("-r")
+        .arg(path)
+        .arg("-Y")
+        .arg(filter)
+        .args(["-T", "fields", "-E", "separator=\t"]);
     for f in fields {
         cmd.args(["-e", f]);
     }

@@ -69,7 +69,10 @@ pub fn ja3_string(hello: &ClientHello<'_>) -> String {
     s.push(',');
     push_dash_list(
         &mut s,
-        hello.extensions().map(|(t, _)| t).filter(|&t| !is_grease(t)),
+        hello
+            .extensions()
+            .map(|(t, _)| t)
+            .filter(|&t| !is_grease(t)),
     );
     s.push(',');
     push_dash_list(&mut s, parser::u16s(curves).filter(|&c| !is_grease(c)));
@@ -84,7 +87,10 @@ pub fn ja3s_string(hello: &ServerHello<'_>) -> String {
     let _ = write!(s, "{},{},", hello.version, hello.cipher);
     push_dash_list(
         &mut s,
-        hello.extensions().map(|(t, _)| t).filter(|&t| !is_grease(t)),
+        hello
+            .extensions()
+            .map(|(t, _)| t)
+            .filter(|&t| !is_grease(t)),
     );
     s
 }
@@ -253,7 +259,9 @@ mod tests {
             0x0005, 0x000a, 0x000b, 0x000d, 0x0012, 0x0015, 0x0017, 0x001b, 0x0023, 0x002b, 0x002d,
             0x0033, 0x4469, 0xff01,
         ];
-        let sigs = [0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601];
+        let sigs = [
+            0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
+        ];
         let c = format!("{}_{}", hex_list(&exts), hex_list(&sigs));
         assert_eq!(truncated_sha256(&c), "e5627efa2ab1");
         assert_eq!(truncated_sha256(&hex_list(&exts)), "6d807ffa2a79");

@@ -41,7 +41,10 @@ pub enum TlsEvent<'a> {
     },
     ChangeCipherSpec,
     /// A plaintext alert.
-    Alert { level: u8, description: u8 },
+    Alert {
+        level: u8,
+        description: u8,
+    },
     /// An application-data record started.
     ApplicationData,
     /// A plaintext heartbeat record.
@@ -437,7 +440,7 @@ fn drain_messages(
             let prefix = r.rest();
             c.handshake_too_large += 1;
             deliver(msg_type, prefix, true, is_orig, sink, c);
-            return (buf.len(), len - prefix.len());
+            return (buf.len(), len.saturating_sub(prefix.len()));
         }
         let Ok(body) = r.take(len, "handshake body") else {
             return (at, 0);

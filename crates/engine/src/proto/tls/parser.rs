@@ -560,7 +560,9 @@ mod tests {
     fn extension_bodies_decode() {
         let sni = [0, 8, 0, 0, 5, b'a', b'.', b'b', b'c', b'd'];
         assert_eq!(sni_host_name(&sni), Some(&b"a.bcd"[..]));
-        let alpn = [0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1'];
+        let alpn = [
+            0, 12, 2, b'h', b'2', 8, b'h', b't', b't', b'p', b'/', b'1', b'.', b'1',
+        ];
         let names: Vec<&[u8]> = alpn_protocols(&alpn).collect();
         assert_eq!(names, vec![&b"h2"[..], &b"http/1.1"[..]]);
         assert_eq!(alpn_protocols(&[0, 9, 200]).count(), 0);

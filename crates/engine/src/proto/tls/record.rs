@@ -140,7 +140,10 @@ impl LogRecord for SslRecord {
         f(Value::opt_count(self.client_version));
         f(opt_counts(&self.client_ciphers, self.client_version));
         f(opt_counts(&self.client_extensions, self.client_version));
-        f(opt_counts(&self.client_supported_versions, self.client_version));
+        f(opt_counts(
+            &self.client_supported_versions,
+            self.client_version,
+        ));
         f(opt_counts(&self.client_curves, self.client_version));
         f(if self.client_version.is_some() {
             Value::StrList(&self.client_alpn)
