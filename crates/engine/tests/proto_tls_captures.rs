@@ -50,10 +50,21 @@ fn compare_with_tshark(path: &Path, agreement: &mut Agreement) {
         records.iter().map(|r| (endpoints(r), r)).collect();
     let name = path.file_name().unwrap().to_string_lossy();
     let hello_fields = [
-        "ip.src", "ipv6.src", "tcp.srcport", "udp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport",
-        "udp.dstport", "tls.handshake.extensions_server_name", "tls.handshake.ja3",
-        "dtls.handshake.ja3", "tls.handshake.ciphersuite", "tls.handshake.ja3s",
-        "dtls.handshake.ja3s", "dtls.handshake.ciphersuite",
+        "ip.src",
+        "ipv6.src",
+        "tcp.srcport",
+        "udp.srcport",
+        "ip.dst",
+        "ipv6.dst",
+        "tcp.dstport",
+        "udp.dstport",
+        "tls.handshake.extensions_server_name",
+        "tls.handshake.ja3",
+        "dtls.handshake.ja3",
+        "tls.handshake.ciphersuite",
+        "tls.handshake.ja3s",
+        "dtls.handshake.ja3s",
+        "dtls.handshake.ciphersuite",
     ];
     let key = |row: &[String], client_is_src: bool| {
         let src = endpoint(&row[0], &row[1], &format!("{}{}", row[2], row[3]));
@@ -82,7 +93,10 @@ fn compare_with_tshark(path: &Path, agreement: &mut Agreement) {
         let same_sni = r.server_name.as_deref().unwrap_or("") == sni;
         let same_ja3 = r.ja3.as_deref().unwrap_or("") == ja3;
         if !same_sni || !same_ja3 {
-            eprintln!("{name} {k:?}: sni {:?} vs tshark {sni:?}, ja3 {:?} vs {ja3:?}", r.server_name, r.ja3);
+            eprintln!(
+                "{name} {k:?}: sni {:?} vs tshark {sni:?}, ja3 {:?} vs {ja3:?}",
+                r.server_name, r.ja3
+            );
         }
         agreement.sni.add(same_sni);
         agreement.ja3.add(same_ja3);
@@ -98,15 +112,26 @@ fn compare_with_tshark(path: &Path, agreement: &mut Agreement) {
             eprintln!("{name}: no record for server hello {k:?}");
             continue;
         };
-        let suite = if row[11].is_empty() { &row[14] } else { &row[11] };
+        let suite = if row[11].is_empty() {
+            &row[14]
+        } else {
+            &row[11]
+        };
         let suite = suite.split(',').next().unwrap_or("");
         let id = u16::from_str_radix(suite.trim_start_matches("0x"), 16).unwrap_or(0);
-        let ja3s = if row[12].is_empty() { &row[13] } else { &row[12] };
+        let ja3s = if row[12].is_empty() {
+            &row[13]
+        } else {
+            &row[12]
+        };
         let ja3s = ja3s.split(',').next().unwrap_or("");
         let same_cipher = r.cipher.as_deref() == Some(&*names::cipher(id));
         let same_ja3s = r.ja3s.as_deref().unwrap_or("") == ja3s;
         if !same_cipher || !same_ja3s {
-            eprintln!("{name} {k:?}: cipher {:?} vs tshark {suite}, ja3s {:?} vs {ja3s:?}", r.cipher, r.ja3s);
+            eprintln!(
+                "{name} {k:?}: cipher {:?} vs tshark {suite}, ja3s {:?} vs {ja3s:?}",
+                r.cipher, r.ja3s
+            );
         }
         agreement.cipher.add(same_cipher);
         agreement.ja3s.add(same_ja3s);
@@ -116,14 +141,30 @@ fn compare_with_tshark(path: &Path, agreement: &mut Agreement) {
 fn report(label: &str, a: &Agreement) {
     eprintln!(
         "{label}: sni {}/{}, ja3 {}/{}, cipher {}/{}, ja3s {}/{}, hellos without record {}",
-        a.sni.same, a.sni.total, a.ja3.same, a.ja3.total, a.cipher.same, a.cipher.total,
-        a.ja3s.same, a.ja3s.total, a.missing
+        a.sni.same,
+        a.sni.total,
+        a.ja3.same,
+        a.ja3.total,
+        a.cipher.same,
+        a.cipher.total,
+        a.ja3s.same,
+        a.ja3s.total,
+        a.missing
     );
 }
 
 fn assert_all_agree(a: &Agreement) {
-    for (field, t) in [("sni", a.sni), ("ja3", a.ja3), ("cipher", a.cipher), ("ja3s", a.ja3s)] {
-        assert_eq!(t.same, t.total, "{field}: {}/{} agree with tshark", t.same, t.total);
+    for (field, t) in [
+        ("sni", a.sni),
+        ("ja3", a.ja3),
+        ("cipher", a.cipher),
+        ("ja3s", a.ja3s),
+    ] {
+        assert_eq!(
+            t.same, t.total,
+            "{field}: {}/{} agree with tshark",
+            t.same, t.total
+        );
     }
     assert_eq!(a.missing, 0, "hellos tshark saw without a record");
 }
@@ -178,12 +219,18 @@ fn bracket<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 fn ndpi_flows(out: &str) -> Vec<NdpiFlow> {
     let mut flows = Vec::new();
     for line in out.lines() {
-        let Some(ja3c) = bracket(line, "JA3C") else { continue };
+        let Some(ja3c) = bracket(line, "JA3C") else {
+            continue;
+        };
         if line.contains("/QUIC") {
             continue; // QUIC is not analysed here
         }
-        let mut words = line.split_whitespace().skip_while(|w| *w != "TCP" && *w != "UDP");
-        let (Some(_), Some(a), Some(_), Some(b)) = (words.next(), words.next(), words.next(), words.next()) else {
+        let mut words = line
+            .split_whitespace()
+            .skip_while(|w| *w != "TCP" && *w != "UDP");
+        let (Some(_), Some(a), Some(_), Some(b)) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
             continue;
         };
         let norm = |s: &str| s.replace(['[', ']'], "");
@@ -192,7 +239,8 @@ fn ndpi_flows(out: &str) -> Vec<NdpiFlow> {
             ja3c: ja3c.to_owned(),
             ja4: bracket(line, "JA4").map(str::to_owned),
             ja3s: bracket(line, "JA3S").map(|s| s.split(' ').next().unwrap_or(s).to_owned()),
-            sha1: bracket(line, "Certificate SHA-1").map(|s| s.replace(':', "").to_ascii_lowercase()),
+            sha1: bracket(line, "Certificate SHA-1")
+                .map(|s| s.replace(':', "").to_ascii_lowercase()),
         });
     }
     flows
@@ -210,7 +258,12 @@ fn ndpi_fingerprints_agree() {
         .filter(|n| n.ends_with(".out"))
         .collect();
     names.sort();
-    let (mut ja3, mut ja4, mut ja3s, mut sha1) = (Tally::default(), Tally::default(), Tally::default(), Tally::default());
+    let (mut ja3, mut ja4, mut ja3s, mut sha1) = (
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+    );
     let mut ja4_parts = Tally::default();
     let mut unmatched = Vec::new();
     for name in names {
@@ -248,8 +301,8 @@ fn ndpi_fingerprints_agree() {
                 // 000000000000; everything else must agree.
                 let hashes_agree = ours_hashes == theirs_hashes
                     || ours_hashes.replace("_000000000000", "_e3b0c44298fc") == theirs_hashes;
-                let prefix_agree = ours_a.get(..3) == theirs_a.get(..3)
-                    && ours_a.get(4..8) == theirs_a.get(4..8);
+                let prefix_agree =
+                    ours_a.get(..3) == theirs_a.get(..3) && ours_a.get(4..8) == theirs_a.get(4..8);
                 ja4_parts.add(hashes_agree && prefix_agree);
                 if ours != v {
                     eprintln!("{name} {:?}: JA4 {ours} vs nDPI {v}", f.endpoints);
@@ -272,7 +325,12 @@ fn ndpi_fingerprints_agree() {
         eprintln!("  no record: {u}");
     }
     assert!(ja3.total >= 100, "too few flows compared");
-    for (what, t) in [("JA3C", ja3), ("JA4 (parts)", ja4_parts), ("JA3S", ja3s), ("cert SHA-1", sha1)] {
+    for (what, t) in [
+        ("JA3C", ja3),
+        ("JA4 (parts)", ja4_parts),
+        ("JA3S", ja3s),
+        ("cert SHA-1", sha1),
+    ] {
         assert_eq!(t.same, t.total, "{what} disagrees with nDPI");
     }
     // Only tunnelled flows (6in4, VXLAN) are not decoded.
@@ -337,6 +395,9 @@ fn tshark_agrees_on_all_iot_sentinel() {
     for f in &files {
         compare_with_tshark(f, &mut a);
     }
-    report(&format!("all IoT Sentinel ({} files) vs tshark", files.len()), &a);
+    report(
+        &format!("all IoT Sentinel ({} files) vs tshark", files.len()),
+        &a,
+    );
     assert_all_agree(&a);
 }
