@@ -246,7 +246,7 @@ fn push_value(out: &mut String, value: &Any<'_>) {
         let special = matches!(b, b',' | b'+' | b'"' | b'\\' | b'<' | b'>' | b';')
             || (i == 0 && (b == b'#' || b == b' '))
             || (i == last && b == b' ');
-        if b < 0x20 || b >= 0x7f {
+        if !(0x20..0x7f).contains(&b) {
             let _ = write!(out, "\\{b:02X}");
         } else if special {
             out.push('\\');

@@ -64,6 +64,7 @@ pub trait EventSink {
 #[derive(Debug, Clone, Copy)]
 struct Body {
     content_type: u8,
+    len: usize,
     remaining: usize,
     plaintext: bool,
     alert: [u8; 2],
@@ -200,6 +201,7 @@ impl Direction {
         }
         let body = Body {
             content_type,
+            len,
             remaining: len,
             plaintext,
             alert: [0; 2],
@@ -248,11 +250,12 @@ impl Direction {
             return;
         }
         match body.content_type {
-            ct::ALERT if body.alert_len == 2 => {
+            ct::ALERT if body.len == 2 && body.alert_len == 2 => {
                 let [level, description] = body.alert;
                 sink.event(is_orig, TlsEvent::Alert { level, description }, c);
             }
-            ct::ALERT => c.malformed_alerts += 1,
+            // Longer alerts are encrypted (a capture that starts mid-session).
+            ct::ALERT => c.encrypted_alerts += 1,
             ct::HEARTBEAT => sink.event(is_orig, TlsEvent::Heartbeat, c),
             _ => {}
         }
@@ -318,7 +321,7 @@ impl Direction {
                     [level, description] => {
                         sink.event(is_orig, TlsEvent::Alert { level, description }, c);
                     }
-                    _ => c.malformed_alerts += 1,
+                    _ => c.encrypted_alerts += 1,
                 },
                 ct::HEARTBEAT if plaintext => sink.event(is_orig, TlsEvent::Heartbeat, c),
                 ct::HANDSHAKE if plaintext => {
@@ -437,7 +440,7 @@ fn drain_messages(
             let prefix = r.rest();
             c.handshake_too_large += 1;
             deliver(msg_type, prefix, true, is_orig, sink, c);
-            return (buf.len(), len - prefix.len());
+            return (buf.len(), len.saturating_sub(prefix.len()));
         }
         let Ok(body) = r.take(len, "handshake body") else {
             return (at, 0);

@@ -63,7 +63,8 @@ pub struct TlsCounters {
     pub malformed_extensions: u64,
     /// DTLS handshake fragments with bad lengths.
     pub malformed_handshakes: u64,
-    pub malformed_alerts: u64,
+    /// Alert records that are not 2 bytes: encrypted, not reported.
+    pub encrypted_alerts: u64,
     /// Certificates seen in Certificate messages.
     pub certificates: u64,
     pub certificate_parse_errors: u64,
@@ -102,7 +103,7 @@ impl Counters for TlsCounters {
         f("proto.ssl.malformed_hellos", self.malformed_hellos);
         f("proto.ssl.malformed_extensions", self.malformed_extensions);
         f("proto.ssl.malformed_handshakes", self.malformed_handshakes);
-        f("proto.ssl.malformed_alerts", self.malformed_alerts);
+        f("proto.ssl.encrypted_alerts", self.encrypted_alerts);
         f("proto.ssl.certificates", self.certificates);
         f(
             "proto.ssl.certificate_parse_errors",
@@ -231,6 +232,40 @@ impl TlsAnalyzer {
         self.orig = Direction::default();
         self.resp = Direction::default();
     }
+}
+
+/// Replays a recorded exchange through one analyzer: the entry point of the
+/// fuzz target and the seed-corpus test. `input` is a sequence of segments,
+/// each `[flags, len_hi, len_lo, bytes...]` where bit 0 of `flags` marks the
+/// responder's side and bit 1 a capture gap of `len` bytes instead of data; a
+/// cut last segment is fed as far as it goes. Never panics.
+pub fn replay_segments(input: &[u8]) -> (Vec<SslRecord>, TlsCounters) {
+    let conn = ConnId {
+        uid: "Creplay".to_owned(),
+        orig_h: std::net::Ipv4Addr::new(192, 0, 2, 1).into(),
+        orig_p: 49152,
+        resp_h: std::net::Ipv4Addr::new(192, 0, 2, 2).into(),
+        resp_p: 443,
+    };
+    let mut analyzer = TlsAnalyzer::new(conn);
+    let mut c = TlsCounters::default();
+    let mut out = Vec::new();
+    let mut r = parser::Reader::new(input);
+    let mut n = 0;
+    while let (Ok(flags), Ok(len)) = (r.u8("segment flags"), r.u16("segment length")) {
+        let ts = Timestamp::from_secs_nanos(n, 0);
+        n += 1;
+        let is_orig = flags & 1 == 0;
+        if flags & 2 != 0 {
+            analyzer.on_gap(is_orig, u64::from(len), &mut c);
+            continue;
+        }
+        let want = usize::from(len).min(r.remaining());
+        let bytes = r.take(want, "segment").unwrap_or(&[]);
+        analyzer.on_data(ts, is_orig, bytes, &mut c, &mut out);
+    }
+    analyzer.on_end(Timestamp::from_secs_nanos(n, 0), &mut c, &mut out);
+    (out, c)
 }
 
 /// A DTLS record header: content type 20..=24, version major 0xfe.
