@@ -48,7 +48,13 @@ fn run(chunks: &[(bool, &[u8])]) -> (Vec<Dnp3Record>, Dnp3Counters) {
     let mut c = Dnp3Counters::default();
     let mut out = Vec::new();
     for (i, (is_orig, bytes)) in chunks.iter().enumerate() {
-        a.on_data(Timestamp::from_secs_nanos(10 + i as i64, 0), *is_orig, bytes, &mut c, &mut out);
+        a.on_data(
+            Timestamp::from_secs_nanos(10 + i as i64, 0),
+            *is_orig,
+            bytes,
+            &mut c,
+            &mut out,
+        );
     }
     a.on_end(Timestamp::from_secs_nanos(99, 0), &mut c, &mut out);
     (out, c)
@@ -63,10 +69,22 @@ const CLASS_0: [u8; 3] = [0x3c, 0x01, 0x06];
 fn session() -> Vec<(bool, Vec<u8>)> {
     vec![
         (true, request(1, 0x01, &CLASS_0)),
-        (false, response(1, 0x81, 0x9000, &[0x01, 0x02, 0x00, 0x00, 0x00, 0x81])),
+        (
+            false,
+            response(1, 0x81, 0x9000, &[0x01, 0x02, 0x00, 0x00, 0x00, 0x81]),
+        ),
         (false, response(2, 0x82, 0x1000, &[])),
         (true, request(2, 0x00, &[])),
-        (true, request(3, 0x06, &[0x0c, 0x01, 0x17, 0x01, 0x00, 0x41, 0x01, 0xe8, 0x03, 0, 0, 0, 0, 0, 0, 0, 0x00])),
+        (
+            true,
+            request(
+                3,
+                0x06,
+                &[
+                    0x0c, 0x01, 0x17, 0x01, 0x00, 0x41, 0x01, 0xe8, 0x03, 0, 0, 0, 0, 0, 0, 0, 0x00,
+                ],
+            ),
+        ),
         (true, request(4, 0x0d, &[])),
         (false, response(4, 0x81, 0x0000, &[])),
     ]
@@ -90,8 +108,16 @@ fn pairs_requests_and_responses_like_zeek() {
         ]
     );
     assert_eq!(out[0].path(), "dnp3");
-    assert_eq!(column(&out[0], "ts"), "11.000000", "a pair takes the response's time");
-    assert_eq!(column(&out[2], "ts"), "13.000000", "a lone request keeps its own");
+    assert_eq!(
+        column(&out[0], "ts"),
+        "11.000000",
+        "a pair takes the response's time"
+    );
+    assert_eq!(
+        column(&out[2], "ts"),
+        "13.000000",
+        "a lone request keeps its own"
+    );
     assert_eq!(out[3].request_code, Some(6));
     assert_eq!((c.requests, c.responses, c.unanswered_requests), (4, 3, 2));
     assert_eq!(c.frames, 7);
@@ -102,12 +128,19 @@ fn pairs_requests_and_responses_like_zeek() {
 fn split_delivery_and_batches_agree() {
     let s = session();
     let (whole, _) = run(&borrowed(&s));
-    let bytes: Vec<(bool, Vec<u8>)> = s.iter().flat_map(|(o, b)| b.iter().map(|x| (*o, vec![*x])).collect::<Vec<_>>()).collect();
+    let bytes: Vec<(bool, Vec<u8>)> = s
+        .iter()
+        .flat_map(|(o, b)| b.iter().map(|x| (*o, vec![*x])).collect::<Vec<_>>())
+        .collect();
     let (split, c) = run(&borrowed(&bytes));
     assert_eq!(cols(&whole), cols(&split));
     assert_eq!(c.frames, 7);
     // Several frames in one chunk.
-    let all_orig: Vec<u8> = s.iter().filter(|(o, _)| *o).flat_map(|(_, b)| b.clone()).collect();
+    let all_orig: Vec<u8> = s
+        .iter()
+        .filter(|(o, _)| *o)
+        .flat_map(|(_, b)| b.clone())
+        .collect();
     let (batched, c) = run(&[(true, &all_orig)]);
     assert_eq!(batched.len(), 4);
     assert_eq!(c.unanswered_requests, 4);
@@ -122,7 +155,10 @@ fn multi_segment_fragment_gives_one_record() {
     let (a, rest) = app.split_at(30);
     let (b, cpart) = rest.split_at(30);
     let mut chunks = vec![(true, request(3, 0x01, &CLASS_0))];
-    for (i, (part, flags)) in [(a, 0x40u8), (b, 0x00), (cpart, 0x80)].into_iter().enumerate() {
+    for (i, (part, flags)) in [(a, 0x40u8), (b, 0x00), (cpart, 0x80)]
+        .into_iter()
+        .enumerate()
+    {
         let mut user = vec![flags | i as u8];
         user.extend_from_slice(part);
         chunks.push((false, link(0x44, 1, 10, &user)));
@@ -204,7 +240,10 @@ fn probe_needs_start_and_crc() {
 
 #[test]
 fn counters_are_named() {
-    assert!(Dnp3Counters::default().to_vec().iter().all(|(n, _)| n.starts_with("proto.dnp3.")));
+    assert!(Dnp3Counters::default()
+        .to_vec()
+        .iter()
+        .all(|(n, _)| n.starts_with("proto.dnp3.")));
 }
 
 proptest! {
@@ -247,7 +286,13 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("session.bin", script(&borrowed(&s))),
         ("bad_header_crc_then_write.bin", script(&[(true, &damaged)])),
-        ("link_only_reset.bin", script(&[(true, &link(0xc0, 10, 1, &[])), (false, &link(0x00, 1, 10, &[]))])),
+        (
+            "link_only_reset.bin",
+            script(&[
+                (true, &link(0xc0, 10, 1, &[])),
+                (false, &link(0x00, 1, 10, &[])),
+            ]),
+        ),
     ]
 }
 
@@ -280,7 +325,9 @@ fn ours(path: &std::path::Path) -> (Vec<(u8, Option<u16>)>, Dnp3Counters) {
             Event::Data { bytes, is_orig, .. } => Some((bytes.clone(), *is_orig)),
             Event::Gap { .. } => None,
         });
-        let Some((first, is_orig)) = first else { continue };
+        let Some((first, is_orig)) = first else {
+            continue;
+        };
         if dnp3::probe(&first, is_orig) != Probe::Yes {
             continue;
         }
@@ -288,7 +335,9 @@ fn ours(path: &std::path::Path) -> (Vec<(u8, Option<u16>)>, Dnp3Counters) {
         let mut out = Vec::new();
         for ev in &flow.events {
             match ev {
-                Event::Data { ts, is_orig, bytes, .. } => a.on_data(*ts, *is_orig, bytes, &mut c, &mut out),
+                Event::Data {
+                    ts, is_orig, bytes, ..
+                } => a.on_data(*ts, *is_orig, bytes, &mut c, &mut out),
                 Event::Gap { is_orig, len } => a.on_gap(*is_orig, *len, &mut c),
             }
         }
@@ -314,7 +363,11 @@ fn theirs(path: &std::path::Path, extra: &[&str]) -> Option<Vec<(u8, Option<u16>
             .filter_map(|i| u16::from_str_radix(i.trim_start_matches("0x"), 16).ok());
         for f in funcs {
             // tshark shows no IIN for AUTHENTICATE_RESP (0x83); compare it by code only.
-            let iin = if (0x81..=0x82).contains(&f) { iins.next() } else { None };
+            let iin = if (0x81..=0x82).contains(&f) {
+                iins.next()
+            } else {
+                None
+            };
             rows.push((f, iin));
         }
     }
@@ -333,7 +386,11 @@ fn real_captures_agree_with_tshark() {
         let mut names: Vec<String> = std::fs::read_dir(data.join(dir))
             .expect("dir")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".pcap") && (dir != "ics/openics" || n.starts_with("DNP3-")) && n != "DNP3-Malformed.pcap")
+            .filter(|n| {
+                n.ends_with(".pcap")
+                    && (dir != "ics/openics" || n.starts_with("DNP3-"))
+                    && n != "DNP3-Malformed.pcap"
+            })
             .collect();
         names.sort();
         files.extend(names.into_iter().map(|n| (format!("{dir}/{n}"), 1.0)));
@@ -342,15 +399,24 @@ fn real_captures_agree_with_tshark() {
     for (file, min) in &files {
         let path = data.join(file);
         let (rows, c) = ours(&path);
-        let extra: &[&str] = if file.ends_with("p20001.pcap") { &["-d", "tcp.port==20001,dnp3"] } else { &[] };
-        let Some(their_rows) = theirs(&path, extra) else { return };
+        let extra: &[&str] = if file.ends_with("p20001.pcap") {
+            &["-d", "tcp.port==20001,dnp3"]
+        } else {
+            &[]
+        };
+        let Some(their_rows) = theirs(&path, extra) else {
+            return;
+        };
         let (m, a, b, rate) = agreement(&rows, &their_rows);
         total_matched += m;
         total_ours += a;
         total_theirs += b;
         eprintln!(
             "{file}: fragments {m}/{a} ours vs {b} tshark = {rate:.4}; counters {:?}",
-            c.to_vec().into_iter().filter(|(_, v)| *v > 0).collect::<Vec<_>>()
+            c.to_vec()
+                .into_iter()
+                .filter(|(_, v)| *v > 0)
+                .collect::<Vec<_>>()
         );
         assert!(rate >= *min, "{file}: agreement {rate:.4} < {min}");
     }

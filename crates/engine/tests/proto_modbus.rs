@@ -8,7 +8,9 @@ mod proto_ics_support;
 
 use gatewatch_engine::counters::Counters;
 use gatewatch_engine::log::LogRecord;
-use gatewatch_engine::proto::modbus::{self, state::MAX_PENDING_REQUESTS, ModbusAnalyzer, ModbusCounters, ModbusRecord};
+use gatewatch_engine::proto::modbus::{
+    self, state::MAX_PENDING_REQUESTS, ModbusAnalyzer, ModbusCounters, ModbusRecord,
+};
 use gatewatch_engine::proto::Probe;
 use gatewatch_engine::Timestamp;
 use proptest::prelude::*;
@@ -28,7 +30,13 @@ fn run(chunks: &[(bool, &[u8])]) -> (Vec<ModbusRecord>, ModbusCounters) {
     let mut c = ModbusCounters::default();
     let mut out = Vec::new();
     for (i, (is_orig, bytes)) in chunks.iter().enumerate() {
-        a.on_data(Timestamp::from_secs_nanos(100 + i as i64, 0), *is_orig, bytes, &mut c, &mut out);
+        a.on_data(
+            Timestamp::from_secs_nanos(100 + i as i64, 0),
+            *is_orig,
+            bytes,
+            &mut c,
+            &mut out,
+        );
     }
     a.on_end(Timestamp::from_secs_nanos(999, 0), &mut c, &mut out);
     (out, c)
@@ -39,8 +47,18 @@ fn run(chunks: &[(bool, &[u8])]) -> (Vec<ModbusRecord>, ModbusCounters) {
 fn session() -> Vec<(bool, Vec<u8>)> {
     vec![
         (true, adu(1, 17, &[0x03, 0x00, 0x6b, 0x00, 0x03])),
-        (false, adu(1, 17, &[0x03, 0x06, 0x02, 0x2b, 0x00, 0x00, 0x00, 0x64])),
-        (true, adu(2, 17, &[0x10, 0x00, 0x01, 0x00, 0x02, 0x04, 0x00, 0x0a, 0x01, 0x02])),
+        (
+            false,
+            adu(1, 17, &[0x03, 0x06, 0x02, 0x2b, 0x00, 0x00, 0x00, 0x64]),
+        ),
+        (
+            true,
+            adu(
+                2,
+                17,
+                &[0x10, 0x00, 0x01, 0x00, 0x02, 0x04, 0x00, 0x0a, 0x01, 0x02],
+            ),
+        ),
         (false, adu(2, 17, &[0x10, 0x00, 0x01, 0x00, 0x02])),
         (true, adu(3, 17, &[0x05, 0x00, 0xac, 0xff, 0x00])),
         (false, adu(3, 17, &[0x85, 0x02])),
@@ -56,12 +74,57 @@ fn every_field_of_a_session() {
     let (out, c) = run(&borrowed(&session()));
     let rows: Vec<Vec<String>> = out.iter().map(|r| values(r)[6..].to_vec()).collect();
     let want = [
-        ["1", "17", "READ_HOLDING_REGISTERS", "REQ", "-", "F", "107", "3"],
-        ["1", "17", "READ_HOLDING_REGISTERS", "RESP", "-", "T", "107", "3"],
-        ["2", "17", "WRITE_MULTIPLE_REGISTERS", "REQ", "-", "F", "1", "2"],
-        ["2", "17", "WRITE_MULTIPLE_REGISTERS", "RESP", "-", "T", "1", "2"],
+        [
+            "1",
+            "17",
+            "READ_HOLDING_REGISTERS",
+            "REQ",
+            "-",
+            "F",
+            "107",
+            "3",
+        ],
+        [
+            "1",
+            "17",
+            "READ_HOLDING_REGISTERS",
+            "RESP",
+            "-",
+            "T",
+            "107",
+            "3",
+        ],
+        [
+            "2",
+            "17",
+            "WRITE_MULTIPLE_REGISTERS",
+            "REQ",
+            "-",
+            "F",
+            "1",
+            "2",
+        ],
+        [
+            "2",
+            "17",
+            "WRITE_MULTIPLE_REGISTERS",
+            "RESP",
+            "-",
+            "T",
+            "1",
+            "2",
+        ],
         ["3", "17", "WRITE_SINGLE_COIL", "REQ", "-", "F", "172", "1"],
-        ["3", "17", "WRITE_SINGLE_COIL_EXCEPTION", "RESP", "ILLEGAL_DATA_ADDRESS", "T", "172", "1"],
+        [
+            "3",
+            "17",
+            "WRITE_SINGLE_COIL_EXCEPTION",
+            "RESP",
+            "ILLEGAL_DATA_ADDRESS",
+            "T",
+            "172",
+            "1",
+        ],
     ];
     assert_eq!(rows, want);
     assert_eq!(out[0].path(), "modbus");
@@ -84,12 +147,24 @@ fn byte_by_byte_and_one_chunk_per_direction_agree() {
         }
     }
     let (split, c) = run(&borrowed(&bytes));
-    let strip = |rs: &[ModbusRecord]| rs.iter().map(|r| values(r)[1..].to_vec()).collect::<Vec<_>>();
+    let strip = |rs: &[ModbusRecord]| {
+        rs.iter()
+            .map(|r| values(r)[1..].to_vec())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(&whole), strip(&split));
     assert_eq!(c.messages, 6);
     // All requests in one chunk, then all responses in one chunk: pairing still works.
-    let reqs: Vec<u8> = s.iter().filter(|(o, _)| *o).flat_map(|(_, b)| b.clone()).collect();
-    let resps: Vec<u8> = s.iter().filter(|(o, _)| !*o).flat_map(|(_, b)| b.clone()).collect();
+    let reqs: Vec<u8> = s
+        .iter()
+        .filter(|(o, _)| *o)
+        .flat_map(|(_, b)| b.clone())
+        .collect();
+    let resps: Vec<u8> = s
+        .iter()
+        .filter(|(o, _)| !*o)
+        .flat_map(|(_, b)| b.clone())
+        .collect();
     let (batched, c) = run(&[(true, &reqs), (false, &resps)]);
     assert_eq!(batched.len(), 6);
     assert_eq!(c.unmatched_responses, 0);
@@ -101,7 +176,11 @@ fn malformed_headers_stop_the_direction_and_are_counted() {
     let mut bad_pid = adu(9, 1, &[0x03, 0, 0, 0, 1]);
     bad_pid[3] = 1;
     let good = adu(10, 1, &[0x03, 0, 0, 0, 1]);
-    let (out, c) = run(&[(true, &bad_pid), (true, &good), (false, &adu(10, 1, &[0x03, 2, 0, 7]))]);
+    let (out, c) = run(&[
+        (true, &bad_pid),
+        (true, &good),
+        (false, &adu(10, 1, &[0x03, 2, 0, 7])),
+    ]);
     assert_eq!(c.bad_protocol_id, 1);
     assert_eq!(c.skipped_bytes, (bad_pid.len() + good.len()) as u64);
     assert_eq!(out.len(), 1, "the responder's direction still parses");
@@ -156,7 +235,11 @@ fn probe_recognises_mbap() {
 
 #[test]
 fn counters_are_named() {
-    let names: Vec<&str> = ModbusCounters::default().to_vec().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<&str> = ModbusCounters::default()
+        .to_vec()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     assert!(names.iter().all(|n| n.starts_with("proto.modbus.")));
     assert!(names.contains(&"proto.modbus.bad_protocol_id"));
 }
@@ -205,12 +288,18 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("session.bin", script(&borrowed(&s))),
         (
             "exception_illegal_function.bin",
-            script(&[(true, &adu(5, 2, &[0x2b, 0x0e, 0x01, 0x00])), (false, &adu(5, 2, &[0xab, 0x01]))]),
+            script(&[
+                (true, &adu(5, 2, &[0x2b, 0x0e, 0x01, 0x00])),
+                (false, &adu(5, 2, &[0xab, 0x01])),
+            ]),
         ),
         ("bad_protocol_id.bin", script(&[(true, &bad_pid)])),
         (
             "split_header.bin",
-            script(&[(true, &adu(7, 1, &[0x04, 0, 1, 0, 2])[..3]), (true, &adu(7, 1, &[0x04, 0, 1, 0, 2])[3..])]),
+            script(&[
+                (true, &adu(7, 1, &[0x04, 0, 1, 0, 2])[..3]),
+                (true, &adu(7, 1, &[0x04, 0, 1, 0, 2])[3..]),
+            ]),
         ),
     ]
 }
@@ -225,7 +314,10 @@ fn seed_corpus_matches_and_replays() {
         match file.as_str() {
             "session.bin" => assert_eq!(out.len(), 6),
             "exception_illegal_function.bin" => {
-                assert_eq!(column(&out[1], "func"), "ENCAP_INTERFACE_TRANSPORT_EXCEPTION");
+                assert_eq!(
+                    column(&out[1], "func"),
+                    "ENCAP_INTERFACE_TRANSPORT_EXCEPTION"
+                );
                 assert_eq!(column(&out[1], "exception"), "ILLEGAL_FUNCTION");
             }
             "bad_protocol_id.bin" => assert_eq!(c.bad_protocol_id, 1),
@@ -235,9 +327,12 @@ fn seed_corpus_matches_and_replays() {
     }
 }
 
-/// Our (client port, server port, tid, unit, function, exception code) per
-/// message of a capture, for connections on port 502.
-fn ours(path: &std::path::Path) -> (Vec<(u16, u16, u16, u8, u8)>, Vec<u8>, ModbusCounters) {
+/// (sender port, receiver port, transaction id, unit, function without the exception bit).
+type Row = (u16, u16, u16, u8, u8);
+
+/// Our rows and exception codes per message of a capture, for connections
+/// on port 502.
+fn ours(path: &std::path::Path) -> (Vec<Row>, Vec<u8>, ModbusCounters) {
     let mut c = ModbusCounters::default();
     let mut rows = Vec::new();
     let mut exceptions = Vec::new();
@@ -249,7 +344,9 @@ fn ours(path: &std::path::Path) -> (Vec<(u16, u16, u16, u8, u8)>, Vec<u8>, Modbu
         let mut out = Vec::new();
         for ev in &flow.events {
             match ev {
-                Event::Data { ts, is_orig, bytes, .. } => a.on_data(*ts, *is_orig, bytes, &mut c, &mut out),
+                Event::Data {
+                    ts, is_orig, bytes, ..
+                } => a.on_data(*ts, *is_orig, bytes, &mut c, &mut out),
                 Event::Gap { is_orig, len } => a.on_gap(*is_orig, *len, &mut c),
             }
         }
@@ -268,21 +365,43 @@ fn ours(path: &std::path::Path) -> (Vec<(u16, u16, u16, u8, u8)>, Vec<u8>, Modbu
 }
 
 /// tshark's view: the same tuples (several ADUs of a frame are comma-joined).
-fn theirs(path: &std::path::Path) -> Option<(Vec<(u16, u16, u16, u8, u8)>, Vec<u8>)> {
+fn theirs(path: &std::path::Path) -> Option<(Vec<Row>, Vec<u8>)> {
     let lines = tshark(
         path,
         &["-Y", "mbtcp"],
-        &["tcp.srcport", "tcp.dstport", "mbtcp.trans_id", "mbtcp.unit_id", "modbus.func_code", "modbus.exception_code"],
+        &[
+            "tcp.srcport",
+            "tcp.dstport",
+            "mbtcp.trans_id",
+            "mbtcp.unit_id",
+            "modbus.func_code",
+            "modbus.exception_code",
+        ],
     )?;
     let mut rows = Vec::new();
     let mut exceptions = Vec::new();
     for l in lines {
-        let (Ok(src), Ok(dst)) = (l[0].parse::<u16>(), l[1].parse::<u16>()) else { continue };
-        let split = |s: &String| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>();
+        let (Ok(src), Ok(dst)) = (l[0].parse::<u16>(), l[1].parse::<u16>()) else {
+            continue;
+        };
+        let split = |s: &String| {
+            s.split(',')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
         let (tids, units, funcs) = (split(&l[2]), split(&l[3]), split(&l[4]));
         for (i, tid) in tids.iter().enumerate() {
-            let (Some(u), Some(f)) = (units.get(i), funcs.get(i)) else { continue };
-            rows.push((src, dst, tid.parse().unwrap_or(0), u.parse().unwrap_or(0), f.parse().unwrap_or(0)));
+            let (Some(u), Some(f)) = (units.get(i), funcs.get(i)) else {
+                continue;
+            };
+            rows.push((
+                src,
+                dst,
+                tid.parse().unwrap_or(0),
+                u.parse().unwrap_or(0),
+                f.parse().unwrap_or(0),
+            ));
         }
         exceptions.extend(split(&l[5]).iter().filter_map(|e| e.parse::<u8>().ok()));
     }
@@ -306,7 +425,9 @@ fn real_captures_agree_with_tshark() {
     for (file, min) in files {
         let path = data.join(file);
         let (rows, exc, c) = ours(&path);
-        let Some((their_rows, their_exc)) = theirs(&path) else { return };
+        let Some((their_rows, their_exc)) = theirs(&path) else {
+            return;
+        };
         let (m, a, b, rate) = agreement(&rows, &their_rows);
         let (em, ea, eb, erate) = agreement(&exc, &their_exc);
         eprintln!(

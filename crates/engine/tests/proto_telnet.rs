@@ -22,7 +22,13 @@ fn run(chunks: &[(bool, &[u8])]) -> (Vec<TelnetRecord>, TelnetCounters) {
     let mut c = TelnetCounters::default();
     let mut out = Vec::new();
     for (i, (is_orig, bytes)) in chunks.iter().enumerate() {
-        a.on_data(Timestamp::from_secs_nanos(7 + i as i64, 0), *is_orig, bytes, &mut c, &mut out);
+        a.on_data(
+            Timestamp::from_secs_nanos(7 + i as i64, 0),
+            *is_orig,
+            bytes,
+            &mut c,
+            &mut out,
+        );
     }
     a.on_end(Timestamp::from_secs_nanos(99, 0), &mut c, &mut out);
     (out, c)
@@ -44,9 +50,16 @@ fn mirai_session() -> Vec<(bool, Vec<u8>)> {
         (true, b"admin\r\n".to_vec()),
         (false, b"admin\r\nPassword: ".to_vec()),
         (true, b"admin\r\n".to_vec()),
-        (false, b"\r\n\r\nBusyBox v1.19.3 (2016-04-12 10:02:53 CST) built-in shell (ash)\r\n# ".to_vec()),
+        (
+            false,
+            b"\r\n\r\nBusyBox v1.19.3 (2016-04-12 10:02:53 CST) built-in shell (ash)\r\n# "
+                .to_vec(),
+        ),
         (true, b"/bin/busybox MIRAI\r\n".to_vec()),
-        (false, b"/bin/busybox MIRAI\r\nMIRAI: applet not found\r\n# ".to_vec()),
+        (
+            false,
+            b"/bin/busybox MIRAI\r\nMIRAI: applet not found\r\n# ".to_vec(),
+        ),
     ]
 }
 
@@ -73,7 +86,10 @@ fn mirai_session_fields() {
         ]
     );
     assert_eq!(column(r, "ts"), "7.000000");
-    assert_eq!((c.negotiations, c.login_prompts, c.password_prompts), (8, 2, 2));
+    assert_eq!(
+        (c.negotiations, c.login_prompts, c.password_prompts),
+        (8, 2, 2)
+    );
     assert_eq!((c.login_attempts, c.failures, c.successes), (2, 1, 1));
     // Passwords never reach the record.
     assert!(!values(r).iter().any(|v| v.contains("xc3511")));
@@ -159,8 +175,14 @@ fn bounds_hold() {
     assert_eq!(r.options.len(), telnet::state::MAX_OPTIONS);
     assert_eq!(r.server_negotiation.len(), telnet::state::MAX_NEGOTIATION);
     assert_eq!(r.usernames.len(), telnet::state::MAX_USERNAMES);
-    assert!(r.usernames.iter().all(|u| u.len() <= telnet::state::MAX_USERNAME_LEN));
-    assert!(r.banner.as_ref().is_some_and(|b| b.len() <= telnet::state::MAX_BANNER_LEN));
+    assert!(r
+        .usernames
+        .iter()
+        .all(|u| u.len() <= telnet::state::MAX_USERNAME_LEN));
+    assert!(r
+        .banner
+        .as_ref()
+        .is_some_and(|b| b.len() <= telnet::state::MAX_BANNER_LEN));
     assert_eq!(c.options_dropped, 8);
     assert_eq!(c.usernames_dropped, 12);
     assert!(c.lines_truncated >= 20);
@@ -176,7 +198,11 @@ fn gap_and_empty_connections() {
     a.on_data(Timestamp::ZERO, false, b"login: ", &mut c, &mut out);
     a.on_end(Timestamp::ZERO, &mut c, &mut out);
     assert_eq!(c.gaps, 1);
-    assert_eq!(column(&out[0], "banner"), "login:", "the half line before the gap is dropped");
+    assert_eq!(
+        column(&out[0], "banner"),
+        "login:",
+        "the half line before the gap is dropped"
+    );
     let (out, _) = run(&[]);
     assert!(out.is_empty(), "no payload, no record");
 }
@@ -187,7 +213,10 @@ fn probe_and_counters() {
     assert_eq!(telnet::probe(&[IAC, SB, 24], true), Probe::Yes);
     assert_eq!(telnet::probe(b"login: ", false), Probe::Maybe);
     assert_eq!(telnet::probe(&[0x16, 0x03, 0x01, 0x00], true), Probe::No);
-    assert!(TelnetCounters::default().to_vec().iter().all(|(n, _)| n.starts_with("proto.telnet.")));
+    assert!(TelnetCounters::default()
+        .to_vec()
+        .iter()
+        .all(|(n, _)| n.starts_with("proto.telnet.")));
 }
 
 proptest! {
@@ -229,9 +258,30 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     endless.extend(std::iter::repeat_n(b'x', 1100));
     vec![
         ("mirai_session.bin", script(&borrowed(&mirai_session()))),
-        ("char_mode_login.bin", script(&[(false, b"host login: "), (true, b"r"), (true, b"o"), (true, b"o"), (true, b"t"), (true, b"\r\0"), (false, b"Password:"), (true, b"pw\r\0"), (false, b"\r\nLast login: today\r\n$ ")])),
+        (
+            "char_mode_login.bin",
+            script(&[
+                (false, b"host login: "),
+                (true, b"r"),
+                (true, b"o"),
+                (true, b"o"),
+                (true, b"t"),
+                (true, b"\r\0"),
+                (false, b"Password:"),
+                (true, b"pw\r\0"),
+                (false, b"\r\nLast login: today\r\n$ "),
+            ]),
+        ),
         ("endless_subnegotiation.bin", script(&[(true, &endless)])),
-        ("iac_escapes.bin", script(&[(false, &[IAC, IAC, IAC, DO, 24, IAC, SB, 24, 1, IAC, IAC, IAC, SE, b'o', b'k', b'\n'])])),
+        (
+            "iac_escapes.bin",
+            script(&[(
+                false,
+                &[
+                    IAC, IAC, IAC, DO, 24, IAC, SB, 24, 1, IAC, IAC, IAC, SE, b'o', b'k', b'\n',
+                ],
+            )]),
+        ),
     ]
 }
 
@@ -265,7 +315,9 @@ fn analyze(flows: &[Flow]) -> (Vec<TelnetRecord>, TelnetCounters) {
         let mut a = TelnetAnalyzer::new(flow.conn.clone());
         for ev in &flow.events {
             match ev {
-                Event::Data { ts, is_orig, bytes, .. } => a.on_data(*ts, *is_orig, bytes, &mut c, &mut out),
+                Event::Data {
+                    ts, is_orig, bytes, ..
+                } => a.on_data(*ts, *is_orig, bytes, &mut c, &mut out),
                 Event::Gap { is_orig, len } => a.on_gap(*is_orig, *len, &mut c),
             }
         }
@@ -281,21 +333,41 @@ fn real_capture_login_and_tshark_negotiation() {
     let (out, c) = analyze(&flows(&path));
     assert_eq!(out.len(), 1);
     let r = &out[0];
-    eprintln!("telnet.pcap: {:?}; counters {:?}", values(r), c.to_vec().into_iter().filter(|(_, v)| *v > 0).collect::<Vec<_>>());
+    eprintln!(
+        "telnet.pcap: {:?}; counters {:?}",
+        values(r),
+        c.to_vec()
+            .into_iter()
+            .filter(|(_, v)| *v > 0)
+            .collect::<Vec<_>>()
+    );
     // The session: OpenBSD banner, user "fake" typed, one password, a shell.
     assert_eq!(column(r, "banner"), "OpenBSD/i386 (oof) (ttyp2)");
-    assert_eq!(column(r, "usernames"), "fake", "nDPI's expected output names the same user");
+    assert_eq!(
+        column(r, "usernames"),
+        "fake",
+        "nDPI's expected output names the same user"
+    );
     assert_eq!((r.login_attempts, r.failures, r.success), (1, 0, true));
     // tshark: every WILL/WONT/DO/DONT and SB it dissects, and the options
     // named. Its `telnet.subcmd` also lists bytes inside subnegotiations, so
     // options are paired with commands only in frames without SB.
-    let Some(lines) = tshark(&path, &["-Y", "telnet && !tcp.analysis.retransmission"], &["telnet.cmd", "telnet.subcmd", "telnet.data"]) else { return };
+    let Some(lines) = tshark(
+        &path,
+        &["-Y", "telnet && !tcp.analysis.retransmission"],
+        &["telnet.cmd", "telnet.subcmd", "telnet.data"],
+    ) else {
+        return;
+    };
     let (mut negotiations, mut subnegotiations, mut options) = (0u64, 0u64, Vec::new());
     let mut text_lines = Vec::new();
     for l in &lines {
         let cmds: Vec<u8> = l[0].split(',').filter_map(|x| x.parse().ok()).collect();
         let opts: Vec<u8> = l[1].split(',').filter_map(|x| x.parse().ok()).collect();
-        negotiations += cmds.iter().filter(|&&c| matches!(c, WILL | WONT | DO | DONT)).count() as u64;
+        negotiations += cmds
+            .iter()
+            .filter(|&&c| matches!(c, WILL | WONT | DO | DONT))
+            .count() as u64;
         subnegotiations += cmds.iter().filter(|&&c| c == SB).count() as u64;
         if !cmds.contains(&SB) {
             options.extend(opts.iter().map(|&o| option_name(o).into_owned()));
@@ -308,8 +380,13 @@ fn real_capture_login_and_tshark_negotiation() {
     assert_eq!(c.negotiations, negotiations);
     assert_eq!(c.subnegotiations, subnegotiations);
     let missing: Vec<&String> = options.iter().filter(|o| !r.options.contains(o)).collect();
-    assert!(missing.is_empty(), "options tshark saw that we did not: {missing:?}");
-    assert!(text_lines.iter().any(|t| t.starts_with("OpenBSD/i386 (oof) (ttyp2)")));
+    assert!(
+        missing.is_empty(),
+        "options tshark saw that we did not: {missing:?}"
+    );
+    assert!(text_lines
+        .iter()
+        .any(|t| t.starts_with("OpenBSD/i386 (oof) (ttyp2)")));
     assert!(text_lines.iter().any(|t| t.starts_with("fake")));
 }
 
@@ -326,5 +403,12 @@ fn simulated_mirai_brute_force() {
     }
     let successes = out.iter().filter(|r| r.success).count();
     assert!(successes <= 1);
-    eprintln!("simulated telnet brute force: {} sessions, {successes} success; counters {:?}", out.len(), c.to_vec().into_iter().filter(|(_, v)| *v > 0).collect::<Vec<_>>());
+    eprintln!(
+        "simulated telnet brute force: {} sessions, {successes} success; counters {:?}",
+        out.len(),
+        c.to_vec()
+            .into_iter()
+            .filter(|(_, v)| *v > 0)
+            .collect::<Vec<_>>()
+    );
 }

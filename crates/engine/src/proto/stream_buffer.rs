@@ -193,10 +193,19 @@ mod tests {
     fn oversized_frame_overflows() {
         let mut frames = Vec::new();
         let mut sb = StreamBuffer::new(4);
-        assert_eq!(sb.feed(&[9, 1, 2, 3, 4, 5], length_prefixed(&mut frames)), Fed::Overflow);
+        assert_eq!(
+            sb.feed(&[9, 1, 2, 3, 4, 5], length_prefixed(&mut frames)),
+            Fed::Overflow
+        );
         let mut sb = StreamBuffer::new(4);
-        assert_eq!(sb.feed(&[9, 1], length_prefixed(&mut frames)), Fed::Buffered);
-        assert_eq!(sb.feed(&[2, 3, 4, 5], length_prefixed(&mut frames)), Fed::Overflow);
+        assert_eq!(
+            sb.feed(&[9, 1], length_prefixed(&mut frames)),
+            Fed::Buffered
+        );
+        assert_eq!(
+            sb.feed(&[2, 3, 4, 5], length_prefixed(&mut frames)),
+            Fed::Overflow
+        );
         assert!(frames.is_empty());
     }
 }

@@ -97,13 +97,7 @@ fn flows_from(input: impl std::io::Read) -> Vec<Flow> {
             continue;
         };
         let (sport, dport, tcp, payload, seq) = match &ip.transport {
-            Transport::Tcp(t) => (
-                t.src_port,
-                t.dst_port,
-                true,
-                t.payload,
-                Some(t.seq),
-            ),
+            Transport::Tcp(t) => (t.src_port, t.dst_port, true, t.payload, Some(t.seq)),
             Transport::Udp(u) => (u.src_port, u.dst_port, false, u.payload, None),
             _ => continue,
         };
@@ -254,7 +248,12 @@ pub fn values(r: &dyn LogRecord) -> Vec<String> {
             Value::CountList(l) => l.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
         })
     });
-    assert_eq!(out.len(), r.fields().len(), "{}: values vs fields", r.path());
+    assert_eq!(
+        out.len(),
+        r.fields().len(),
+        "{}: values vs fields",
+        r.path()
+    );
     out
 }
 
@@ -297,7 +296,9 @@ pub fn script(chunks: &[(bool, &[u8])]) -> Vec<u8> {
 
 /// The folder of a protocol's seed corpus.
 pub fn corpus_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(name)
 }
 
 /// Checks (or, with `GATEWATCH_WRITE_CORPUS=1`, writes) a seed file.
@@ -314,7 +315,10 @@ pub fn check_seed(name: &str, file: &str, bytes: &[u8]) {
         )
     });
     assert!(bytes.len() < 2048, "{file}: seeds stay small");
-    assert_eq!(on_disk, bytes, "{file} differs from the seed built in the test");
+    assert_eq!(
+        on_disk, bytes,
+        "{file} differs from the seed built in the test"
+    );
 }
 
 /// Every file of a protocol's seed corpus.
@@ -323,7 +327,11 @@ pub fn corpus_files(name: &str) -> Vec<(String, Vec<u8>)> {
         .expect("corpus dir")
         .map(|e| {
             let path = e.expect("entry").path();
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             (name, std::fs::read(&path).expect("read seed"))
         })
         .collect();
@@ -351,7 +359,11 @@ pub fn agreement<T: Ord + Clone>(ours: &[T], theirs: &[T]) -> (usize, usize, usi
         }
     }
     let denom = a.len().max(b.len());
-    let rate = if denom == 0 { 1.0 } else { matched as f64 / denom as f64 };
+    let rate = if denom == 0 {
+        1.0
+    } else {
+        matched as f64 / denom as f64
+    };
     (matched, a.len(), b.len(), rate)
 }
 

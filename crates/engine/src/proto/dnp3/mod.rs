@@ -69,7 +69,10 @@ impl Counters for Dnp3Counters {
         f("proto.dnp3.bad_length", self.bad_length);
         f("proto.dnp3.bad_data_crc", self.bad_data_crc);
         f("proto.dnp3.resync_bytes", self.resync_bytes);
-        f("proto.dnp3.missing_first_segment", self.missing_first_segment);
+        f(
+            "proto.dnp3.missing_first_segment",
+            self.missing_first_segment,
+        );
         f("proto.dnp3.short_app_headers", self.short_app_headers);
         f("proto.dnp3.gaps", self.gaps);
     }
@@ -86,7 +89,12 @@ pub struct Dnp3Analyzer {
 
 impl Dnp3Analyzer {
     pub fn new(conn: ConnId) -> Self {
-        let side = || (StreamBuffer::new(2 * parser::MAX_FRAME_LEN), Segments::default());
+        let side = || {
+            (
+                StreamBuffer::new(2 * parser::MAX_FRAME_LEN),
+                Segments::default(),
+            )
+        };
         Dnp3Analyzer {
             conn,
             orig: side(),
@@ -141,7 +149,12 @@ impl Dnp3Analyzer {
     }
 
     /// The connection ended: a request still waiting gets its own line.
-    pub fn on_end(&mut self, _ts: Timestamp, c: &mut Dnp3Counters, out: &mut impl Sink<Dnp3Record>) {
+    pub fn on_end(
+        &mut self,
+        _ts: Timestamp,
+        c: &mut Dnp3Counters,
+        out: &mut impl Sink<Dnp3Record>,
+    ) {
         self.exchange.flush(&self.conn, c, out);
     }
 }

@@ -104,7 +104,11 @@ impl ModbusAnalyzer {
         c: &mut ModbusCounters,
         out: &mut impl Sink<ModbusRecord>,
     ) {
-        let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+        let stream = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         let transactions = &mut self.transactions;
         let conn = &self.conn;
         let fed = stream.feed(data, |bytes| match parser::frame(bytes) {
@@ -129,7 +133,11 @@ impl ModbusAnalyzer {
 
     /// `len` bytes of one direction are lost: its framing cannot be recovered.
     pub fn on_gap(&mut self, is_orig: bool, _len: u64, c: &mut ModbusCounters) {
-        let stream = if is_orig { &mut self.orig } else { &mut self.resp };
+        let stream = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         if !stream.is_stopped() {
             c.gaps += 1;
             stream.stop();

@@ -73,7 +73,10 @@ impl Counters for SshCounters {
         f("proto.ssh.malformed_kexinits", self.malformed_kexinits);
         f("proto.ssh.newkeys", self.newkeys);
         f("proto.ssh.host_keys", self.host_keys);
-        f("proto.ssh.malformed_kex_replies", self.malformed_kex_replies);
+        f(
+            "proto.ssh.malformed_kex_replies",
+            self.malformed_kex_replies,
+        );
         f("proto.ssh.malformed_packets", self.malformed_packets);
         f("proto.ssh.overflows", self.overflows);
         f("proto.ssh.auth_attempts", self.auth_attempts);
@@ -135,14 +138,18 @@ impl SshAnalyzer {
             c.skipped_bytes += data.len() as u64;
             return;
         }
-        let dir = if is_orig { &mut self.orig } else { &mut self.resp };
+        let dir = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         let encrypted = match dir.side.phase {
             Phase::Encrypted => data.len(),
             _ => {
                 let (side, session) = (&mut dir.side, &mut self.session);
-                let fed = dir
-                    .stream
-                    .feed(data, |bytes| state::step(side, session, ts, is_orig, bytes, c));
+                let fed = dir.stream.feed(data, |bytes| {
+                    state::step(side, session, ts, is_orig, bytes, c)
+                });
                 match fed {
                     Fed::Buffered => 0,
                     Fed::Stopped { unparsed } if dir.side.phase == Phase::Encrypted => unparsed,
@@ -186,7 +193,11 @@ impl SshAnalyzer {
     /// Bytes of one direction are lost; like Zeek, nothing more of the
     /// connection is analysed (the record keeps what was seen).
     pub fn on_gap(&mut self, is_orig: bool, _len: u64, c: &mut SshCounters) {
-        let dir = if is_orig { &mut self.orig } else { &mut self.resp };
+        let dir = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         if !dir.had_gap {
             c.gaps += 1;
             dir.had_gap = true;

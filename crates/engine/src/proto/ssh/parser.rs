@@ -43,7 +43,10 @@ impl<'a> Reader<'a> {
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], Truncated> {
         let end = self.pos.checked_add(n).ok_or(Truncated { at: self.pos })?;
-        let out = self.bytes.get(self.pos..end).ok_or(Truncated { at: self.pos })?;
+        let out = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(Truncated { at: self.pos })?;
         self.pos = end;
         Ok(out)
     }
@@ -71,7 +74,10 @@ impl<'a> Reader<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineFraming<'a> {
     /// The line without its CR LF (or LF), and the bytes it used.
-    Line { text: &'a [u8], len: usize },
+    Line {
+        text: &'a [u8],
+        len: usize,
+    },
     Incomplete,
     /// No line end within [`MAX_LINE_LEN`] bytes.
     TooLong,
@@ -102,7 +108,10 @@ pub struct Packet<'a> {
 /// A binary packet at the head of the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PacketFraming<'a> {
-    Packet { packet: Packet<'a>, len: usize },
+    Packet {
+        packet: Packet<'a>,
+        len: usize,
+    },
     Incomplete,
     /// Length or padding impossible: not an unencrypted SSH packet.
     Malformed,
@@ -233,10 +242,22 @@ mod tests {
     #[test]
     fn kexinit_lists_and_truncation() {
         let mut body = vec![0u8; 16];
-        for l in [&b"curve25519-sha256"[..], b"ssh-ed25519", b"aes128-ctr", b"aes256-ctr"] {
+        for l in [
+            &b"curve25519-sha256"[..],
+            b"ssh-ed25519",
+            b"aes128-ctr",
+            b"aes256-ctr",
+        ] {
             body.extend(string(l));
         }
-        for l in [&b"hmac-sha1"[..], b"hmac-sha2-256", b"none", b"zlib", b"", b""] {
+        for l in [
+            &b"hmac-sha1"[..],
+            b"hmac-sha2-256",
+            b"none",
+            b"zlib",
+            b"",
+            b"",
+        ] {
             body.extend(string(l));
         }
         body.extend([0, 0, 0, 0, 0]);

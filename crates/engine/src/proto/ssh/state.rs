@@ -126,7 +126,10 @@ fn find_alg(client: &str, server: &str) -> String {
     }
     names(client)
         .find(|c| names(server).any(|s| s == *c))
-        .map_or_else(|| "Algorithm negotiation failed".to_string(), str::to_string)
+        .map_or_else(
+            || "Algorithm negotiation failed".to_string(),
+            str::to_string,
+        )
 }
 
 /// Zeek's `find_bidirectional_alg`.
@@ -297,7 +300,11 @@ impl Session {
     fn on_ident(&mut self, ts: Timestamp, is_orig: bool, text: &[u8], c: &mut SshCounters) {
         self.start(ts);
         c.identifications += 1;
-        let slot = if is_orig { &mut self.client } else { &mut self.server };
+        let slot = if is_orig {
+            &mut self.client
+        } else {
+            &mut self.server
+        };
         slot.get_or_insert_with(|| bounded_string(text, MAX_IDENT_LEN));
     }
 
@@ -412,7 +419,8 @@ pub fn step(
         Phase::Identification => match parser::line(bytes) {
             LineFraming::Line { text, len } if text.starts_with(b"SSH-") => {
                 session.on_ident(ts, is_orig, text, c);
-                if parser::ident_version(text).is_some_and(|(major, minor)| major < 2 && minor != 99)
+                if parser::ident_version(text)
+                    .is_some_and(|(major, minor)| major < 2 && minor != 99)
                 {
                     c.ssh1 += 1;
                     side.phase = Phase::Stopped;
@@ -482,10 +490,18 @@ mod tests {
     #[test]
     fn heuristic_counts_failures_then_success() {
         let mut h = AuthHeuristic::default();
-        assert_eq!(h.on_encrypted(64, false), None, "server data before client is ignored");
+        assert_eq!(
+            h.on_encrypted(64, false),
+            None,
+            "server data before client is ignored"
+        );
         assert_eq!(h.on_encrypted(52, true), None);
         assert_eq!(h.on_encrypted(52, false), None, "service accept");
-        assert_eq!(h.on_encrypted(68, false), None, "first failure only sets the size");
+        assert_eq!(
+            h.on_encrypted(68, false),
+            None,
+            "first failure only sets the size"
+        );
         assert_eq!(h.on_encrypted(68, false), Some(false));
         assert_eq!(h.on_encrypted(100, false), None);
         assert_eq!(h.on_encrypted(36, false), Some(true));

@@ -120,7 +120,11 @@ impl TelnetAnalyzer {
             return;
         }
         self.first.get_or_insert(ts);
-        let decoder = if is_orig { &mut self.orig } else { &mut self.resp };
+        let decoder = if is_orig {
+            &mut self.orig
+        } else {
+            &mut self.resp
+        };
         let conversation = &mut self.conversation;
         decoder.decode(data, |event| conversation.on_event(is_orig, event, c));
         if !is_orig {

@@ -57,9 +57,16 @@ impl Verb {
 pub enum Event<'a> {
     /// Text bytes (commands removed, `IAC IAC` unescaped).
     Text(&'a [u8]),
-    Negotiation { verb: Verb, option: u8 },
+    Negotiation {
+        verb: Verb,
+        option: u8,
+    },
     /// A finished (or abandoned, `overflow`) subnegotiation of `len` bytes.
-    Subnegotiation { option: u8, len: usize, overflow: bool },
+    Subnegotiation {
+        option: u8,
+        len: usize,
+        overflow: bool,
+    },
     /// Another command (NOP, DM, BRK, IP, AO, AYT, EC, EL, GA) or, for a
     /// byte below 240, an invalid one.
     Command(u8),
@@ -237,14 +244,25 @@ mod tests {
         ];
         assert_eq!(
             events(&mut d, &data),
-            ["DO 1", "WILL 3", "text:hi", "text:\u{fffd}", "text:!", "sb 24 1 false", "text:x", "cmd 241"]
+            [
+                "DO 1",
+                "WILL 3",
+                "text:hi",
+                "text:\u{fffd}",
+                "text:!",
+                "sb 24 1 false",
+                "text:x",
+                "cmd 241"
+            ]
         );
     }
 
     #[test]
     fn commands_split_across_calls() {
         let mut d = Decoder::default();
-        let data = [b'a', IAC, DONT, 31, IAC, SB, 31, 0, 80, IAC, IAC, IAC, SE, b'b'];
+        let data = [
+            b'a', IAC, DONT, 31, IAC, SB, 31, 0, 80, IAC, IAC, IAC, SE, b'b',
+        ];
         let mut all = Vec::new();
         for b in data {
             all.extend(events(&mut d, &[b]));

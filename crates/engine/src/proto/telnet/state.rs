@@ -51,7 +51,10 @@ const SUCCESS_MARKERS: [&[u8]; 4] = [b"welcome", b"last login", b"busybox v", b"
 const SHELL_PROMPT_ENDS: [u8; 3] = [b'$', b'#', b'>'];
 
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    !needle.is_empty()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn ends_with_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -178,7 +181,9 @@ impl Conversation {
                     self.note_server_negotiation(verb, option, c);
                 }
             }
-            Event::Subnegotiation { option, overflow, .. } => {
+            Event::Subnegotiation {
+                option, overflow, ..
+            } => {
                 c.subnegotiations += 1;
                 if overflow {
                     c.subnegotiation_overflows += 1;
@@ -209,8 +214,11 @@ impl Conversation {
 
     fn note_server_negotiation(&mut self, verb: Verb, option: u8, c: &mut TelnetCounters) {
         if self.server_negotiation.len() < MAX_NEGOTIATION {
-            self.server_negotiation
-                .push(format!("{} {}", verb.as_str(), parser::option_name(option)));
+            self.server_negotiation.push(format!(
+                "{} {}",
+                verb.as_str(),
+                parser::option_name(option)
+            ));
         } else {
             c.negotiation_dropped += 1;
         }
@@ -253,9 +261,16 @@ impl Conversation {
         if self.success || !(self.awaiting_result || self.username_given) {
             return;
         }
-        if self.awaiting_result && SUCCESS_MARKERS.iter().any(|m| contains_ignore_case(line, m)) {
+        if self.awaiting_result
+            && SUCCESS_MARKERS
+                .iter()
+                .any(|m| contains_ignore_case(line, m))
+        {
             self.succeed(c);
-        } else if FAILURE_MARKERS.iter().any(|m| contains_ignore_case(line, m)) {
+        } else if FAILURE_MARKERS
+            .iter()
+            .any(|m| contains_ignore_case(line, m))
+        {
             self.fail(c);
         }
     }
@@ -270,7 +285,10 @@ impl Conversation {
         if line.is_empty() || self.success {
             return;
         }
-        let prompt = if PASSWORD_PROMPTS.iter().any(|p| ends_with_ignore_case(line, p)) {
+        let prompt = if PASSWORD_PROMPTS
+            .iter()
+            .any(|p| ends_with_ignore_case(line, p))
+        {
             Expect::Password
         } else if LOGIN_PROMPTS.iter().any(|p| ends_with_ignore_case(line, p)) {
             Expect::Username
@@ -339,12 +357,22 @@ mod tests {
         server(&mut conv, &mut c, b"root\r\nPassword: ");
         client(&mut conv, &mut c, b"xc3511\r\n");
         server(&mut conv, &mut c, b"\r\nLogin incorrect\r\nnvr login: ");
-        assert_eq!((conv.login_attempts, conv.failures, conv.success), (1, 1, false));
+        assert_eq!(
+            (conv.login_attempts, conv.failures, conv.success),
+            (1, 1, false)
+        );
         client(&mut conv, &mut c, b"admin\r\n");
         server(&mut conv, &mut c, b"admin\r\nPassword: ");
         client(&mut conv, &mut c, b"admin\r\n");
-        server(&mut conv, &mut c, b"\r\n\r\nBusyBox v1.19.3 built-in shell (ash)\r\n# ");
-        assert_eq!((conv.login_attempts, conv.failures, conv.success), (2, 1, true));
+        server(
+            &mut conv,
+            &mut c,
+            b"\r\n\r\nBusyBox v1.19.3 built-in shell (ash)\r\n# ",
+        );
+        assert_eq!(
+            (conv.login_attempts, conv.failures, conv.success),
+            (2, 1, true)
+        );
         assert_eq!(conv.usernames, ["root", "admin"]);
         assert_eq!(conv.banner.as_deref(), Some("nvr login:"));
         client(&mut conv, &mut c, b"incorrect denied\r\n");
@@ -365,7 +393,10 @@ mod tests {
         server(&mut conv, &mut c, b"user@host:~$ ");
         assert_eq!(conv.usernames, ["root"]);
         assert_eq!(conv.banner.as_deref(), Some("Ubuntu 22.04"));
-        assert_eq!((conv.login_attempts, conv.failures, conv.success), (1, 0, true));
+        assert_eq!(
+            (conv.login_attempts, conv.failures, conv.success),
+            (1, 0, true)
+        );
     }
 
     #[test]
@@ -373,7 +404,11 @@ mod tests {
         let (mut conv, mut c) = (Conversation::default(), TelnetCounters::default());
         for i in 0..(MAX_USERNAMES + 3) {
             server(&mut conv, &mut c, b"Username: ");
-            client(&mut conv, &mut c, format!("user{i}{}\n", "x".repeat(100)).as_bytes());
+            client(
+                &mut conv,
+                &mut c,
+                format!("user{i}{}\n", "x".repeat(100)).as_bytes(),
+            );
             server(&mut conv, &mut c, b"Password: ");
             client(&mut conv, &mut c, b"pw\n");
         }
