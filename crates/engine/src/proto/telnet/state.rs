@@ -159,6 +159,10 @@ impl Conversation {
         match event {
             Event::Text(text) => {
                 c.text_bytes += text.len() as u64;
+                if self.success && self.banner.is_some() {
+                    // Nothing more is inferred from a logged-in session.
+                    return;
+                }
                 for &b in text {
                     if is_orig {
                         if self.client_line.push(b, c) {
