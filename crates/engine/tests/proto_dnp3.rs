@@ -315,9 +315,11 @@ fn seed_corpus_matches_and_replays() {
     }
 }
 
-/// Our (function code, IIN) per application fragment, for connections whose
-/// first payload the probe accepts.
-fn ours(path: &std::path::Path) -> (Vec<(u8, Option<u16>)>, Dnp3Counters) {
+/// (function code, IIN) of one application fragment.
+type Fragment = (u8, Option<u16>);
+
+/// Our fragments, for connections whose first payload the probe accepts.
+fn ours(path: &std::path::Path) -> (Vec<Fragment>, Dnp3Counters) {
     let mut c = Dnp3Counters::default();
     let mut rows = Vec::new();
     for flow in flows(path) {
@@ -350,7 +352,7 @@ fn ours(path: &std::path::Path) -> (Vec<(u8, Option<u16>)>, Dnp3Counters) {
     (rows, c)
 }
 
-fn theirs(path: &std::path::Path, extra: &[&str]) -> Option<Vec<(u8, Option<u16>)>> {
+fn theirs(path: &std::path::Path, extra: &[&str]) -> Option<Vec<Fragment>> {
     // tshark dissects retransmitted segments again; the replay skips them.
     let mut args = vec!["-Y", "dnp3.al.func && !tcp.analysis.retransmission"];
     args.extend_from_slice(extra);
@@ -416,7 +418,7 @@ fn real_captures_agree_with_tshark() {
         files.retain(|(f, _)| SAMPLE.contains(&f.as_str()));
     }
     // Run tshark on four files at a time.
-    let tshark_rows: Vec<Option<Vec<(u8, Option<u16>)>>> = files
+    let tshark_rows: Vec<Option<Vec<Fragment>>> = files
         .chunks(4)
         .flat_map(|batch| {
             std::thread::scope(|s| {
