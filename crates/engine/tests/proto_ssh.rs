@@ -144,8 +144,7 @@ fn handshake_fields_hassh_and_negotiation() {
     assert_eq!(column(r, "host_key_alg"), "ssh-ed25519");
     assert_eq!(
         column(r, "cipher_alg"),
-        "To server: aes128-ctr, to client: Algorithm negotiation failed"
-            .replace("Algorithm negotiation failed", "aes256-ctr")
+        "To server: aes128-ctr, to client: aes256-ctr"
     );
     assert_eq!(column(r, "mac_alg"), "hmac-sha2-256");
     assert_eq!(column(r, "compression_alg"), "none");
@@ -299,8 +298,7 @@ fn malformed_input_is_counted() {
     assert_eq!(c.not_ssh, 1);
     let (_, c) = run(&[(true, b"SSH-2.0-x\r\n\xff\xff\xff\xff\x04rest")]);
     assert_eq!(c.malformed_packets, 1);
-    let mut bad_kex = packet(20, &[0u8; 20]);
-    bad_kex.truncate(bad_kex.len());
+    let bad_kex = packet(20, &[0u8; 20]);
     let (out, c) = run(&[(true, &[b"SSH-2.0-x\r\n".as_slice(), &bad_kex].concat())]);
     assert_eq!(c.malformed_kexinits, 1);
     assert_eq!(column(&out[0], "hassh"), "-");
