@@ -327,9 +327,12 @@ fn seed_corpus_matches_and_replays() {
     }
 }
 
-/// Our (client port, server port, tid, unit, function, exception code) per
-/// message of a capture, for connections on port 502.
-fn ours(path: &std::path::Path) -> (Vec<(u16, u16, u16, u8, u8)>, Vec<u8>, ModbusCounters) {
+/// (sender port, receiver port, transaction id, unit, function without the exception bit).
+type Row = (u16, u16, u16, u8, u8);
+
+/// Our rows and exception codes per message of a capture, for connections
+/// on port 502.
+fn ours(path: &std::path::Path) -> (Vec<Row>, Vec<u8>, ModbusCounters) {
     let mut c = ModbusCounters::default();
     let mut rows = Vec::new();
     let mut exceptions = Vec::new();
@@ -362,7 +365,7 @@ fn ours(path: &std::path::Path) -> (Vec<(u16, u16, u16, u8, u8)>, Vec<u8>, Modbu
 }
 
 /// tshark's view: the same tuples (several ADUs of a frame are comma-joined).
-fn theirs(path: &std::path::Path) -> Option<(Vec<(u16, u16, u16, u8, u8)>, Vec<u8>)> {
+fn theirs(path: &std::path::Path) -> Option<(Vec<Row>, Vec<u8>)> {
     let lines = tshark(
         path,
         &["-Y", "mbtcp"],

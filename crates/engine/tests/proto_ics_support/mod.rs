@@ -75,7 +75,16 @@ struct TcpTrack {
 /// side with the higher port.
 pub fn flows(path: &Path) -> Vec<Flow> {
     let file = File::open(path).expect("open capture");
-    let mut reader = CaptureReader::new(BufReader::new(file)).expect("capture header");
+    flows_from(BufReader::new(file))
+}
+
+/// [`flows`] of a capture held in memory (e.g. one the simulator wrote).
+pub fn flows_from_bytes(bytes: &[u8]) -> Vec<Flow> {
+    flows_from(bytes)
+}
+
+fn flows_from(input: impl std::io::Read) -> Vec<Flow> {
+    let mut reader = CaptureReader::new(input).expect("capture header");
     let mut decoder = Decoder::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut flows: Vec<Flow> = Vec::new();
@@ -356,4 +365,22 @@ pub fn agreement<T: Ord + Clone>(ours: &[T], theirs: &[T]) -> (usize, usize, usi
         matched as f64 / denom as f64
     };
     (matched, a.len(), b.len(), rate)
+}
+
+/// A simulated fleet capture (pcap bytes) with the given attacks.
+pub fn simulated_capture(
+    devices: usize,
+    hours: f64,
+    seed: u64,
+    attacks: &[gatewatch_engine::simulate::AttackKind],
+) -> Vec<u8> {
+    use gatewatch_engine::simulate::{pcap_out, simulate, SimConfig};
+    let cfg = SimConfig::new(devices, hours, seed).with_attacks(attacks.to_vec());
+    let mut packets = Vec::new();
+    simulate(&cfg, &mut packets).expect("valid config");
+    let mut out = pcap_out::file_header(pcap_out::DEFAULT_SNAPLEN).to_vec();
+    for p in &packets {
+        pcap_out::append_record(p.ts, &p.frame, &mut out);
+    }
+    out
 }

@@ -3,6 +3,12 @@
 //! fields: `is_response`, the `start_address`/`quantity` a read or write of
 //! coils/registers addresses (a read response takes them from its request,
 //! paired by transaction id).
+//!
+//! Differences from Zeek: every message is logged — Zeek drops messages whose
+//! function code has bit 0x80 set unless they are one of its fourteen known
+//! exception responses from the responder — and an exception code is read in
+//! either direction (a device on port 502 that opened the connection itself
+//! still answers with exceptions).
 
 use std::borrow::Cow;
 

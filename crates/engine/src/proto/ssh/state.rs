@@ -340,7 +340,10 @@ impl Session {
 
     /// The server's KEX reply carries the host key blob first. Which message
     /// that is depends on the key exchange: GEX replies with 33 (31 is its
-    /// GROUP message), every other method with 31.
+    /// GROUP message), every other method with 31. Unlike Zeek, which knows
+    /// only the DH group1/14-sha1, GEX, ECDH and curve25519 methods, this also
+    /// fingerprints the host key of newer methods (group14/16-sha256/512,
+    /// sntrup761, mlkem768), whose reply has the same layout.
     fn on_kex_reply(&mut self, p: &Packet<'_>, c: &mut SshCounters) {
         if self.host_key.is_some() {
             return;

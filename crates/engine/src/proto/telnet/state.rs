@@ -149,6 +149,8 @@ pub struct Conversation {
     awaiting_result: bool,
     pub server_line: LineBuffer,
     pub client_line: LineBuffer,
+    /// Server text arrived since the unfinished line was last judged.
+    server_line_changed: bool,
 }
 
 impl Conversation {
@@ -157,15 +159,22 @@ impl Conversation {
         match event {
             Event::Text(text) => {
                 c.text_bytes += text.len() as u64;
+                if self.success && self.banner.is_some() {
+                    // Nothing more is inferred from a logged-in session.
+                    return;
+                }
                 for &b in text {
                     if is_orig {
                         if self.client_line.push(b, c) {
                             self.on_client_line(c);
                             self.client_line.clear();
                         }
-                    } else if self.server_line.push(b, c) {
-                        self.on_server_line(c);
-                        self.server_line.clear();
+                    } else {
+                        self.server_line_changed = true;
+                        if self.server_line.push(b, c) {
+                            self.on_server_line(c);
+                            self.server_line.clear();
+                        }
                     }
                 }
             }
@@ -270,8 +279,12 @@ impl Conversation {
         }
     }
 
-    /// The server's delivery ended: an unfinished line may be a prompt.
+    /// The server's delivery ended: an unfinished line may be a prompt
+    /// (judged once: a later delivery of commands only does not repeat it).
     pub fn on_server_pause(&mut self, c: &mut TelnetCounters) {
+        if !std::mem::replace(&mut self.server_line_changed, false) {
+            return;
+        }
         let line = trim(self.server_line.line());
         if line.is_empty() || self.success {
             return;
