@@ -246,6 +246,11 @@ pub fn values(r: &dyn LogRecord) -> Vec<String> {
             Value::Bool(b) => if b { "T" } else { "F" }.to_string(),
             Value::StrList(l) => l.join(","),
             Value::CountList(l) => l.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+            Value::IntervalList(l) => l
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         })
     });
     assert_eq!(

@@ -210,6 +210,11 @@ pub fn render(v: &Value<'_>) -> String {
         Value::Bool(b) => if *b { "T" } else { "F" }.to_string(),
         Value::StrList(l) => l.join(","),
         Value::CountList(l) => l.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+        Value::IntervalList(l) => l
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
     }
 }
 
