@@ -296,3 +296,73 @@ fn simulated_fleet_conn_log() {
     check_golden("sim4.truth.jsonl", &truth);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every log `analyze` writes for a small simulated fleet (all device
+/// classes, a telnet brute force): one golden file per protocol log.
+#[test]
+fn simulated_fleet_protocol_logs() {
+    let dir = temp_dir("golden-analyze");
+    let out = dir.to_str().unwrap();
+    gatewatch(
+        &[
+            "--quiet",
+            "simulate",
+            "--devices",
+            "10",
+            "--hours",
+            "0.1",
+            "--seed",
+            "42",
+            "--attacks",
+            "bruteforce.telnet",
+            "--out",
+            out,
+        ],
+        None,
+    );
+    let logs = dir.join("logs");
+    let pcap = dir.join("fleet.pcap");
+    gatewatch(
+        &[
+            "--quiet",
+            "analyze",
+            pcap.to_str().unwrap(),
+            "--out",
+            logs.to_str().unwrap(),
+        ],
+        None,
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".log") && n != "conn.log")
+        .collect();
+    names.sort();
+    for must in [
+        "dns.log",
+        "dhcp.log",
+        "ssl.log",
+        "http.log",
+        "mqtt_connect.log",
+        "telnet.log",
+    ] {
+        assert!(
+            names.iter().any(|n| n == must),
+            "{must} missing from {names:?}"
+        );
+    }
+    for name in &names {
+        let text = std::fs::read_to_string(logs.join(name)).unwrap();
+        check_golden(&format!("sim10/{name}"), &text);
+    }
+    // The golden folder holds exactly these logs.
+    if std::env::var_os("GATEWATCH_BLESS").is_none() {
+        let mut golden: Vec<String> = std::fs::read_dir(golden_path("sim10"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        golden.sort();
+        assert_eq!(golden, names);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
