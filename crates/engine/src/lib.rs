@@ -8,7 +8,9 @@
 
 pub mod counters;
 pub mod decode;
+pub mod evidence;
 pub mod flow;
+pub mod identity;
 pub mod log;
 pub mod net;
 pub mod pipeline;
