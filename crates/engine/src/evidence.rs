@@ -71,7 +71,6 @@ impl From<String> for AttrValue {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     /// Packet time of the packet that completed the evidence.
-    #[serde(serialize_with = "ser_ts")]
     pub ts: Timestamp,
     /// The MAC when known, else the IP.
     pub device: DeviceKey,
@@ -91,11 +90,6 @@ pub struct Evidence {
     pub uids: Vec<String>,
     pub dst: Vec<IpAddr>,
     pub attrs: BTreeMap<String, AttrValue>,
-}
-
-fn ser_ts<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    // Microsecond resolution, divided once so that x.25 prints as x.25.
-    s.serialize_f64(ts.as_nanos().div_euclid(1000) as f64 / 1e6)
 }
 
 impl Evidence {

@@ -86,6 +86,27 @@ fn write_secs_micros(f: &mut fmt::Formatter<'_>, nanos: i64) -> fmt::Result {
     write!(f, "{sign}{}.{:06}", m / 1_000_000, m % 1_000_000)
 }
 
+/// Timestamps in JSON and the store: seconds since the epoch as a number with
+/// microsecond resolution (the CONTRACTS.md form).
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Divided once from whole microseconds so that x.25 prints as x.25.
+        s.serialize_f64(self.0.div_euclid(1000) as f64 / 1e6)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let secs = f64::deserialize(d)?;
+        if !secs.is_finite() {
+            return Err(serde::de::Error::custom("timestamp is not a finite number"));
+        }
+        Ok(Timestamp(
+            ((secs * 1e6).round() as i64).saturating_mul(1000),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

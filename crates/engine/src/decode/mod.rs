@@ -45,6 +45,20 @@ impl std::fmt::Display for MacAddr {
     }
 }
 
+impl serde::Serialize for MacAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MacAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::identity::model::parse_mac(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a MAC address")))
+    }
+}
+
 /// One decoded packet. Everything borrowed points into the capture buffer.
 #[derive(Debug, Clone)]
 pub struct Decoded<'a> {

@@ -8,5 +8,10 @@
 //! declared inventory.
 
 pub mod model;
+pub mod record;
 
 pub use model::{DeviceClass, DeviceKey, ParseDeviceClassError, ParseDeviceKeyError};
+pub use record::{
+    ClassEvidence, DeclaredDevice, DeviceRecord, DhcpFingerprint, EvidenceSource, Seen,
+    TrafficTotals,
+};
