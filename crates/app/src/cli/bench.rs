@@ -34,7 +34,14 @@ pub struct BenchArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure only the named stages (repeatable): read, read+decode,
+    /// read+decode+flows, +analyzers. Handy under a profiler.
+    #[arg(long = "stage", value_name = "NAME")]
+    pub stages: Vec<String>,
 }
+
+/// One pass of a stage over the capture: (packets, wire bytes).
+type StagePass = Box<dyn Fn(&[u8]) -> Option<(u64, u64)>>;
 
 /// One stage's measurement.
 struct StageResult {
@@ -57,59 +64,84 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     // Validate once, so a bad file is reported before any timing.
     CaptureReader::new(bytes.as_slice()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
 
-    let stages = [
-        measure("read", &bytes, args.min_seconds, |data| {
-            let mut r = CaptureReader::new(data).ok()?;
-            let (mut n, mut b) = (0u64, 0u64);
-            while let Ok(Some(p)) = r.next_packet() {
-                n += 1;
-                b += u64::from(p.orig_len);
-            }
-            Some((n, b))
-        }),
-        measure("read+decode", &bytes, args.min_seconds, |data| {
-            let mut r = CaptureReader::new(data).ok()?;
-            let mut d = Decoder::new();
-            let (mut n, mut b) = (0u64, 0u64);
-            while let Ok(Some(p)) = r.next_packet() {
-                let pkt = d.decode(&p);
-                n += 1;
-                b += u64::from(pkt.wire_len);
-            }
-            Some((n, b))
-        }),
-        measure("read+decode+flows", &bytes, args.min_seconds, |data| {
-            let mut r = CaptureReader::new(data).ok()?;
-            let mut pipe = Pipeline::new(PipelineConfig {
-                analyzers: false,
-                ..PipelineConfig::default()
-            });
-            let mut sink = CountingSink::default();
-            let (mut n, mut b) = (0u64, 0u64);
-            while let Ok(Some(p)) = r.next_packet() {
-                n += 1;
-                b += u64::from(p.orig_len);
-                pipe.process(&p, &mut sink);
-            }
-            pipe.finish(&mut sink);
-            Some((n, b))
-        }),
-        measure("+analyzers", &bytes, args.min_seconds, |data| {
-            let mut r = CaptureReader::new(data).ok()?;
-            let mut pipe = Pipeline::new(PipelineConfig::default());
-            let mut sink = CountingSink::default();
-            let mut records = CountingSink::default();
-            let (mut n, mut b) = (0u64, 0u64);
-            while let Ok(Some(p)) = r.next_packet() {
-                n += 1;
-                b += u64::from(p.orig_len);
-                pipe.process_all(&p, &mut sink, &mut records);
-            }
-            pipe.finish_all(&mut sink, &mut records);
-            Some((n, b))
-        }),
+    let all: Vec<(&'static str, StagePass)> = vec![
+        (
+            "read",
+            Box::new(|data: &[u8]| {
+                let mut r = CaptureReader::new(data).ok()?;
+                let (mut n, mut b) = (0u64, 0u64);
+                while let Ok(Some(p)) = r.next_packet() {
+                    n += 1;
+                    b += u64::from(p.orig_len);
+                }
+                Some((n, b))
+            }),
+        ),
+        (
+            "read+decode",
+            Box::new(|data: &[u8]| {
+                let mut r = CaptureReader::new(data).ok()?;
+                let mut d = Decoder::new();
+                let (mut n, mut b) = (0u64, 0u64);
+                while let Ok(Some(p)) = r.next_packet() {
+                    let pkt = d.decode(&p);
+                    n += 1;
+                    b += u64::from(pkt.wire_len);
+                }
+                Some((n, b))
+            }),
+        ),
+        (
+            "read+decode+flows",
+            Box::new(|data: &[u8]| {
+                let mut r = CaptureReader::new(data).ok()?;
+                let mut pipe = Pipeline::new(PipelineConfig {
+                    analyzers: false,
+                    ..PipelineConfig::default()
+                });
+                let mut sink = CountingSink::default();
+                let (mut n, mut b) = (0u64, 0u64);
+                while let Ok(Some(p)) = r.next_packet() {
+                    n += 1;
+                    b += u64::from(p.orig_len);
+                    pipe.process(&p, &mut sink);
+                }
+                pipe.finish(&mut sink);
+                Some((n, b))
+            }),
+        ),
+        (
+            "+analyzers",
+            Box::new(|data: &[u8]| {
+                let mut r = CaptureReader::new(data).ok()?;
+                let mut pipe = Pipeline::new(PipelineConfig::default());
+                let mut sink = CountingSink::default();
+                let mut records = CountingSink::default();
+                let (mut n, mut b) = (0u64, 0u64);
+                while let Ok(Some(p)) = r.next_packet() {
+                    n += 1;
+                    b += u64::from(p.orig_len);
+                    pipe.process_all(&p, &mut sink, &mut records);
+                }
+                pipe.finish_all(&mut sink, &mut records);
+                Some((n, b))
+            }),
+        ),
     ];
-    let stages: Vec<StageResult> = stages.into_iter().collect::<Result<_>>()?;
+    for wanted in &args.stages {
+        if !all.iter().any(|(name, _)| name == wanted) {
+            let names: Vec<&str> = all.iter().map(|(name, _)| *name).collect();
+            anyhow::bail!(
+                "--stage {wanted}: no such stage (stages: {})",
+                names.join(", ")
+            );
+        }
+    }
+    let stages: Vec<StageResult> = all
+        .iter()
+        .filter(|(name, _)| args.stages.is_empty() || args.stages.iter().any(|w| w == name))
+        .map(|(name, pass)| measure(name, &bytes, args.min_seconds, pass))
+        .collect::<Result<_>>()?;
     let rss = peak_rss_kib();
     if args.json {
         let rows: Vec<_> = stages
@@ -175,7 +207,7 @@ fn measure(
     stage: &'static str,
     data: &[u8],
     min_seconds: f64,
-    mut pass: impl FnMut(&[u8]) -> Option<(u64, u64)>,
+    pass: &StagePass,
 ) -> Result<StageResult> {
     let mut times = Vec::new();
     let mut totals = (0, 0);

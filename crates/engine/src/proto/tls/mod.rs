@@ -23,6 +23,7 @@
 #![deny(clippy::indexing_slicing)]
 
 pub mod cert;
+pub mod cert_cache;
 pub mod fingerprint;
 pub mod framing;
 pub mod names;
@@ -44,9 +45,12 @@ use state::Session;
 /// The service name in conn.log and the log's name, as Zeek.
 pub const SERVICE: &str = "ssl";
 
-/// What the analyzer saw and refused, as `proto.ssl.*` counters.
+/// What the analyzer saw and refused, as `proto.ssl.*` counters, plus the
+/// one piece of state every TLS connection of a capture shares: the
+/// certificate cache (it changes speed, never output, and compares equal).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TlsCounters {
+    pub cert_cache: cert_cache::CertCache,
     /// TLS/DTLS records framed.
     pub records: u64,
     /// First record of a direction was not TLS (direction not parsed).
@@ -94,6 +98,8 @@ pub struct TlsCounters {
 impl Counters for TlsCounters {
     fn visit(&self, f: &mut dyn FnMut(&'static str, u64)) {
         f("proto.ssl.records", self.records);
+        f("proto.ssl.cert_cache_hits", self.cert_cache.hits);
+        f("proto.ssl.cert_cache_resets", self.cert_cache.resets);
         f("proto.ssl.not_tls", self.not_tls);
         f("proto.ssl.malformed_records", self.malformed_records);
         f("proto.ssl.handshake_messages", self.handshake_messages);

@@ -365,12 +365,12 @@ impl Session {
                 &mut self.record.cert_chain_fps
             };
             if i < MAX_CHAIN_FPS {
-                fps.push(cert::sha256_fingerprint(der));
+                fps.push(c.cert_cache.sha256(der));
             }
             if i != 0 {
                 continue;
             }
-            match cert::parse_leaf(der) {
+            match c.cert_cache.leaf(der) {
                 Ok(leaf) if is_client => {
                     self.record.client_subject = Some(leaf.subject);
                     self.record.client_issuer = Some(leaf.issuer);
