@@ -11,6 +11,7 @@ pub mod decode;
 pub mod evidence;
 pub mod flow;
 pub mod identity;
+pub mod lifecycle;
 pub mod log;
 pub mod net;
 pub mod pipeline;
