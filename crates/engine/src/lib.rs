@@ -8,6 +8,7 @@
 
 pub mod counters;
 pub mod decode;
+pub mod eval;
 pub mod evidence;
 pub mod flow;
 pub mod identity;

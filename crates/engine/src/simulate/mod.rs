@@ -110,17 +110,22 @@ pub struct SimPacket {
 }
 
 /// One line of `truth.jsonl` (field names and meaning fixed by CONTRACTS.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Reading accepts files written by other tools: lists and notes may be absent.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TruthRecord {
     pub id: String,
     pub kind: String,
     /// MACs of the devices that carried out the attack (or were cloned).
+    #[serde(default)]
     pub devices: Vec<String>,
+    #[serde(default)]
     pub ips: Vec<String>,
     /// First and last packet time of the attack, seconds since the epoch.
     pub start: f64,
     pub end: f64,
+    #[serde(default)]
     pub targets: Vec<String>,
+    #[serde(default)]
     pub notes: String,
 }
 
