@@ -11,20 +11,23 @@
 //! [`MAX_PROBE_ATTEMPTS`] payloads are tried before giving up. TCP payload goes
 //! through a [`StreamCursor`] per direction (in order, holes reported as gaps).
 //!
+//! ARP packets go to one capture-wide [`arp::ArpAnalyzer`] ([`ProtoLayer::on_arp`],
+//! flushed by [`ProtoLayer::finish`]).
+//!
 //! Limits: at most [`MAX_PROTO_FLOWS`] connections carry analyzer state; the
 //! state of a connection is dropped when its conn record passes through.
 
 use hashbrown::HashMap;
 
 use crate::counters::Counters;
-use crate::decode::{Decoded, Network, Transport};
+use crate::decode::{ArpPacket, Decoded, Network, Transport};
 use crate::flow::{ConnRecord, PacketContext, Uid};
 use crate::log::{ConnId, Field, LogRecord, Value};
 use crate::sink::Sink;
 use crate::time::Timestamp;
 
 use super::stream::StreamCursor;
-use super::{coap, dhcp, dnp3, dns, http, modbus, mqtt, ntp, ssdp, ssh, telnet, tls, Probe};
+use super::{arp, coap, dhcp, dnp3, dns, http, modbus, mqtt, ntp, ssdp, ssh, telnet, tls, Probe};
 
 /// Connections with analyzer state at once (the flow table's default limit).
 pub const MAX_PROTO_FLOWS: usize = crate::flow::DEFAULT_MAX_FLOWS;
@@ -47,8 +50,11 @@ impl<R, S: Sink<ProtoRecord>, F: Fn(R) -> ProtoRecord> Sink<R> for Wrap<'_, S, F
 
 /// Declares, for every analyzer, the enum variants and counter fields that
 /// dispatch needs, so adding a protocol is one line here.
+/// Capture-wide analyzers (ARP) follow `@capture`: they get a record variant
+/// and counters but no per-connection state.
 macro_rules! analyzers {
-    ($( $variant:ident: $module:ident :: $analyzer:ident, $counters:ident, $record:ident; )*) => {
+    ($( $variant:ident: $module:ident :: $analyzer:ident, $counters:ident, $record:ident; )*
+     @capture $( $cvariant:ident: $cmodule:ident, $ccounters:ident, $crecord:ident; )*) => {
         /// The analyzer attached to one connection.
         enum Analyzer {
             $( $variant(Box<$module::$analyzer>), )*
@@ -58,17 +64,27 @@ macro_rules! analyzers {
         #[derive(Debug, Clone)]
         pub enum ProtoRecord {
             $( $variant($module::$record), )*
+            $( $cvariant($cmodule::$crecord), )*
         }
 
         impl LogRecord for ProtoRecord {
             fn path(&self) -> &'static str {
-                match self { $( ProtoRecord::$variant(r) => r.path(), )* }
+                match self {
+                    $( ProtoRecord::$variant(r) => r.path(), )*
+                    $( ProtoRecord::$cvariant(r) => r.path(), )*
+                }
             }
             fn fields(&self) -> &'static [Field] {
-                match self { $( ProtoRecord::$variant(r) => r.fields(), )* }
+                match self {
+                    $( ProtoRecord::$variant(r) => r.fields(), )*
+                    $( ProtoRecord::$cvariant(r) => r.fields(), )*
+                }
             }
             fn visit_values(&self, f: &mut dyn FnMut(Value<'_>)) {
-                match self { $( ProtoRecord::$variant(r) => r.visit_values(f), )* }
+                match self {
+                    $( ProtoRecord::$variant(r) => r.visit_values(f), )*
+                    $( ProtoRecord::$cvariant(r) => r.visit_values(f), )*
+                }
             }
         }
 
@@ -77,12 +93,14 @@ macro_rules! analyzers {
         pub struct ProtoCounters {
             pub dispatch: DispatchCounters,
             $( pub $module: $module::$counters, )*
+            $( pub $cmodule: $cmodule::$ccounters, )*
         }
 
         impl Counters for ProtoCounters {
             fn visit(&self, f: &mut dyn FnMut(&'static str, u64)) {
                 self.dispatch.visit(f);
                 $( self.$module.visit(f); )*
+                $( self.$cmodule.visit(f); )*
             }
         }
 
@@ -120,6 +138,8 @@ analyzers! {
     Telnet: telnet::TelnetAnalyzer, TelnetCounters, TelnetRecord;
     Modbus: modbus::ModbusAnalyzer, ModbusCounters, ModbusRecord;
     Dnp3: dnp3::Dnp3Analyzer, Dnp3Counters, Dnp3Record;
+    @capture
+    Arp: arp, ArpCounters, ArpRecord;
 }
 
 /// What the dispatcher itself saw.
@@ -268,6 +288,8 @@ struct FlowProto {
 /// Per-connection analyzers, keyed by the flow table's `flow_id`.
 pub struct ProtoLayer {
     flows: HashMap<u64, FlowProto, foldhash::fast::RandomState>,
+    /// ARP is not connection-based: one analyzer for the whole capture.
+    arp: arp::ArpAnalyzer,
     counters: ProtoCounters,
 }
 
@@ -281,8 +303,39 @@ impl ProtoLayer {
     pub fn new() -> Self {
         ProtoLayer {
             flows: HashMap::default(),
+            arp: arp::ArpAnalyzer::new(),
             counters: ProtoCounters::default(),
         }
+    }
+
+    /// Accounts one ARP packet (arp.log).
+    pub fn on_arp(
+        &mut self,
+        pkt: &Decoded<'_>,
+        a: &ArpPacket,
+        out: &mut impl Sink<ProtoRecord>,
+    ) {
+        self.arp.on_packet(
+            pkt.ts,
+            pkt,
+            a,
+            &mut self.counters.arp,
+            &mut Wrap {
+                inner: out,
+                wrap: ProtoRecord::Arp,
+            },
+        );
+    }
+
+    /// End of input for the capture-wide analyzers (requests still waiting for a reply).
+    pub fn finish(&mut self, out: &mut impl Sink<ProtoRecord>) {
+        self.arp.on_end(
+            &mut self.counters.arp,
+            &mut Wrap {
+                inner: out,
+                wrap: ProtoRecord::Arp,
+            },
+        );
     }
 
     pub fn counters(&self) -> &ProtoCounters {
