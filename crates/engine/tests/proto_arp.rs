@@ -139,7 +139,10 @@ fn request_and_reply_make_one_line() {
     assert_eq!(r.dst_mac, Some(BROADCAST));
     assert_eq!(r.operation, ArpOperation::Request);
     assert_eq!((r.orig_h, r.orig_mac), (ip(1), mac(1)));
-    assert_eq!((r.who_has, r.is_at, r.resp_h), (ip(2), Some(mac(2)), Some(ip(2))));
+    assert_eq!(
+        (r.who_has, r.is_at, r.resp_h),
+        (ip(2), Some(mac(2)), Some(ip(2)))
+    );
     assert_eq!(r.rtt.map(|d| d.0), Some(3_000_000));
     assert_eq!(r.no_resp, Some(false));
     assert_eq!(r.requests, 1);
@@ -229,7 +232,10 @@ fn probe_waits_and_a_defender_reply_pairs_with_it() {
     ]);
     assert_eq!(recs.len(), 2);
     assert!(recs[0].probe && recs[0].gratuitous);
-    assert_eq!((recs[0].is_at, recs[0].no_resp), (Some(mac(5)), Some(false)));
+    assert_eq!(
+        (recs[0].is_at, recs[0].no_resp),
+        (Some(mac(5)), Some(false))
+    );
     assert_eq!(recs[1].who_has, ip(6));
     assert_eq!(recs[1].no_resp, Some(true));
     assert_eq!((c.probes, c.gratuitous), (2, 2));
@@ -248,7 +254,10 @@ fn unsolicited_and_gratuitous_replies() {
     assert!(r.unsolicited && !r.gratuitous);
     assert_eq!(r.operation, ArpOperation::Reply);
     assert_eq!((r.orig_h, r.orig_mac), (ip(1), mac(1)));
-    assert_eq!((r.resp_h, r.who_has, r.is_at), (Some(ip(2)), ip(2), Some(mac(2))));
+    assert_eq!(
+        (r.resp_h, r.who_has, r.is_at),
+        (Some(ip(2)), ip(2), Some(mac(2)))
+    );
     assert_eq!((r.requests, r.no_resp), (0, None));
     assert!(recs[1].unsolicited && recs[1].gratuitous);
     assert_eq!((c.unsolicited, c.gratuitous, c.replies), (2, 1, 2));
@@ -270,9 +279,17 @@ fn conflict_names_the_address_and_previous_mac() {
     assert!(recs[0].conflict.is_none());
     let spoof = recs[1].conflict.expect("conflict on the unsolicited reply");
     assert!(recs[1].unsolicited);
-    assert_eq!((spoof.ip, spoof.previous_mac, spoof.mac), (ip(254), mac(254), attacker));
-    let back = recs[2].conflict.expect("conflict when the owner speaks again");
-    assert_eq!((back.ip, back.previous_mac, back.mac), (ip(254), attacker, mac(254)));
+    assert_eq!(
+        (spoof.ip, spoof.previous_mac, spoof.mac),
+        (ip(254), mac(254), attacker)
+    );
+    let back = recs[2]
+        .conflict
+        .expect("conflict when the owner speaks again");
+    assert_eq!(
+        (back.ip, back.previous_mac, back.mac),
+        (ip(254), attacker, mac(254))
+    );
     assert_eq!(c.conflicts, 2);
     // The record's log line carries the three conflict columns.
     let mut vals = Vec::new();
@@ -482,13 +499,19 @@ fn data_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: IoT Sentinel captures not found at {}", dir.display());
+        eprintln!(
+            "skipping: IoT Sentinel captures not found at {}",
+            dir.display()
+        );
         None
     }
 }
 
 fn tshark_available() -> bool {
-    let ok = Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!("skipping: tshark not installed");
     }
@@ -507,7 +530,16 @@ fn tshark_summary(path: &Path) -> ArpSummary {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(path)
-        .args(["-Y", "arp", "-T", "fields", "-e", "arp.opcode", "-e", "arp.src.hw_mac"])
+        .args([
+            "-Y",
+            "arp",
+            "-T",
+            "fields",
+            "-e",
+            "arp.opcode",
+            "-e",
+            "arp.src.hw_mac",
+        ])
         .args(["-e", "arp.src.proto_ipv4", "-e", "arp.dst.proto_ipv4"])
         .output()
         .expect("run tshark");
@@ -553,7 +585,8 @@ fn engine_summary(path: &Path) -> (ArpSummary, Vec<ArpRecord>) {
     for r in &recs {
         // Request senders are the askers; reply senders the answerers.
         if r.operation == ArpOperation::Request && r.orig_h != unspecified {
-            s.senders.insert((r.orig_mac.to_string(), r.orig_h.to_string()));
+            s.senders
+                .insert((r.orig_mac.to_string(), r.orig_h.to_string()));
         }
         if let (Some(h), Some(m)) = (r.resp_h, r.is_at) {
             if h != unspecified {

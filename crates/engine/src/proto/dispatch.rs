@@ -309,12 +309,7 @@ impl ProtoLayer {
     }
 
     /// Accounts one ARP packet (arp.log).
-    pub fn on_arp(
-        &mut self,
-        pkt: &Decoded<'_>,
-        a: &ArpPacket,
-        out: &mut impl Sink<ProtoRecord>,
-    ) {
+    pub fn on_arp(&mut self, pkt: &Decoded<'_>, a: &ArpPacket, out: &mut impl Sink<ProtoRecord>) {
         self.arp.on_packet(
             pkt.ts,
             pkt,

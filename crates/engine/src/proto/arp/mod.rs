@@ -250,7 +250,12 @@ impl ArpAnalyzer {
         }
     }
 
-    fn on_request(&mut self, msg: Message<'_>, c: &mut ArpCounters, out: &mut impl Sink<ArpRecord>) {
+    fn on_request(
+        &mut self,
+        msg: Message<'_>,
+        c: &mut ArpCounters,
+        out: &mut impl Sink<ArpRecord>,
+    ) {
         c.requests += 1;
         let arp = msg.arp;
         let probe = arp.sender_ip.is_unspecified();

@@ -188,13 +188,7 @@ impl BindingTable {
         }
         *evicted = self
             .map
-            .insert(
-                key,
-                Binding {
-                    mac,
-                    last_seen: ts,
-                },
-            )
+            .insert(key, Binding { mac, last_seen: ts })
             .is_some();
         Claim::Consistent
     }
