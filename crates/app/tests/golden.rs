@@ -198,6 +198,113 @@ fn handmade_capture() -> Vec<u8> {
     p
 }
 
+/// An Ethernet ARP frame, optionally 802.1Q-tagged.
+fn arp_frame(
+    eth: ([u8; 6], [u8; 6]),
+    vlan: Option<u16>,
+    op: u16,
+    sender: ([u8; 6], [u8; 4]),
+    target: ([u8; 6], [u8; 4]),
+) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&eth.1);
+    f.extend_from_slice(&eth.0);
+    if let Some(v) = vlan {
+        f.extend_from_slice(&[0x81, 0x00]);
+        f.extend_from_slice(&v.to_be_bytes());
+    }
+    f.extend_from_slice(&[0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4]);
+    f.extend_from_slice(&op.to_be_bytes());
+    f.extend_from_slice(&sender.0);
+    f.extend_from_slice(&sender.1);
+    f.extend_from_slice(&target.0);
+    f.extend_from_slice(&target.1);
+    f.resize(f.len().max(60), 0);
+    f
+}
+
+/// Every kind of arp.log line: answered, retransmitted, unanswered, probe,
+/// announcement, unsolicited and gratuitous replies, a binding conflict, an
+/// Ethernet/ARP sender mismatch, a VLAN, and a request still pending at the end.
+fn arp_capture() -> Vec<u8> {
+    const BCAST: [u8; 6] = [0xff; 6];
+    const NONE: [u8; 6] = [0; 6];
+    const GW: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+    const CAM: [u8; 6] = [0x02, 0, 0, 0, 0, 0x10];
+    const PLUG: [u8; 6] = [0x02, 0, 0, 0, 0, 0x20];
+    const EVIL: [u8; 6] = [0x02, 0, 0, 0, 0, 0x66];
+    let (gw, cam, plug) = ([10, 0, 0, 1], [10, 0, 0, 16], [10, 0, 0, 32]);
+    let mut p = Vec::new();
+    p.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    p.extend_from_slice(&[0; 8]);
+    p.extend_from_slice(&65535u32.to_le_bytes());
+    p.extend_from_slice(&1u32.to_le_bytes());
+    let r = &mut p;
+    // Probe, announcement, then the camera resolves the gateway (twice asked).
+    record(
+        r,
+        0,
+        &arp_frame((CAM, BCAST), None, 1, (CAM, [0; 4]), (NONE, cam)),
+    );
+    record(
+        r,
+        1500,
+        &arp_frame((CAM, BCAST), None, 1, (CAM, cam), (NONE, cam)),
+    );
+    record(
+        r,
+        1600,
+        &arp_frame((CAM, BCAST), None, 1, (CAM, cam), (NONE, gw)),
+    );
+    record(
+        r,
+        2600,
+        &arp_frame((CAM, BCAST), None, 1, (CAM, cam), (NONE, gw)),
+    );
+    record(
+        r,
+        2601,
+        &arp_frame((GW, CAM), None, 2, (GW, gw), (CAM, cam)),
+    );
+    // The gateway asks for an address nobody has.
+    record(
+        r,
+        3000,
+        &arp_frame((GW, BCAST), None, 1, (GW, gw), (NONE, [10, 0, 0, 99])),
+    );
+    // Another MAC claims the gateway's address: unsolicited, conflicting reply,
+    // sent from a third Ethernet address.
+    record(
+        r,
+        20_000,
+        &arp_frame((PLUG, CAM), None, 2, (EVIL, gw), (CAM, cam)),
+    );
+    // A gratuitous reply from the plug.
+    record(
+        r,
+        21_000,
+        &arp_frame((PLUG, BCAST), None, 2, (PLUG, plug), (BCAST, plug)),
+    );
+    // Same addresses on VLAN 7: another domain, answered.
+    record(
+        r,
+        22_000,
+        &arp_frame((CAM, BCAST), Some(7), 1, (CAM, cam), (NONE, gw)),
+    );
+    record(
+        r,
+        22_002,
+        &arp_frame((GW, CAM), Some(7), 2, (GW, gw), (CAM, cam)),
+    );
+    // Still waiting when the capture ends.
+    record(
+        r,
+        23_000,
+        &arp_frame((PLUG, BCAST), None, 1, (PLUG, plug), (NONE, cam)),
+    );
+    p
+}
+
 fn golden_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -259,6 +366,27 @@ fn handmade_capture_conn_log() {
     check_golden("handmade.conn.log", &zeek);
     let json = gatewatch(&["--quiet", "flows", "--format", "jsonl", "-"], Some(&pcap));
     check_golden("handmade.conn.jsonl", &json);
+}
+
+#[test]
+fn handmade_arp_log() {
+    let dir = temp_dir("golden-arp");
+    let pcap = dir.join("arp.pcap");
+    std::fs::write(&pcap, arp_capture()).unwrap();
+    let logs = dir.join("logs");
+    gatewatch(
+        &[
+            "--quiet",
+            "analyze",
+            pcap.to_str().unwrap(),
+            "--out",
+            logs.to_str().unwrap(),
+        ],
+        None,
+    );
+    let text = std::fs::read_to_string(logs.join("arp.log")).unwrap();
+    check_golden("handmade.arp.log", &text);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -345,6 +473,7 @@ fn simulated_fleet_protocol_logs() {
         "http.log",
         "mqtt_connect.log",
         "telnet.log",
+        "arp.log",
     ] {
         assert!(
             names.iter().any(|n| n == must),

@@ -7,7 +7,7 @@
 //! [`PipelineConfig::analyzers`] is set; they also fill conn.log's `service`.
 
 use crate::counters::Counters;
-use crate::decode::Decoder;
+use crate::decode::{Decoder, Network};
 use crate::flow::{ConnRecord, FlowConfig, FlowTable};
 use crate::net::LocalNets;
 use crate::proto::dispatch::{ProtoLayer, ProtoRecord};
@@ -97,6 +97,9 @@ impl Pipeline {
     ) {
         let pkt = self.decoder.decode(raw);
         self.summary.observe(&pkt);
+        if let (Network::Arp(arp), Some(proto)) = (&pkt.network, self.proto.as_mut()) {
+            proto.on_arp(&pkt, arp, proto_out);
+        }
         let mut out = ConnOut {
             nets: &self.local_nets,
             proto: self.proto.as_mut(),
@@ -127,6 +130,9 @@ impl Pipeline {
             inner: conn_out,
         };
         self.flows.flush(&mut out);
+        if let Some(proto) = self.proto.as_mut() {
+            proto.finish(proto_out);
+        }
     }
 
     pub fn summary(&self) -> &CaptureSummary {

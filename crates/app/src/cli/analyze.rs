@@ -1,5 +1,5 @@
 //! `gatewatch analyze FILE --out DIR`: a capture in → `DIR/conn.log`, one log
-//! per protocol seen (`dns.log`, `ssl.log`, `http.log`, `mqtt_*.log`, …),
+//! per protocol seen (`dns.log`, `ssl.log`, `http.log`, `mqtt_*.log`, `arp.log`, …),
 //! `DIR/evidence.jsonl` and `DIR/incidents.jsonl` out.
 //!
 //! The detectors and correlation that fill evidence.jsonl and incidents.jsonl

@@ -31,7 +31,7 @@ const EXAMPLES: &str = "Examples:
   gatewatch flows capture.pcap > conn.log         Zeek conn.log from a capture
   gatewatch flows capture.pcapng --format jsonl   the same as JSON Lines
   zcat big.pcap.gz | gatewatch flows -            read stdin (gzip is detected anyway)
-  gatewatch analyze capture.pcap --out logs/         conn.log, dns.log, ssl.log, http.log, mqtt_*.log, …
+  gatewatch analyze capture.pcap --out logs/      conn.log, dns.log, ssl.log, http.log, mqtt_*.log, arp.log, …
   gatewatch stats capture.pcap --json             packets, span, protocol mix, weird counters
   gatewatch bench capture.pcap                    packets/s per pipeline stage
   gatewatch simulate --devices 20 --hours 1 --seed 7 --attacks all --out sample/";
@@ -40,7 +40,7 @@ const EXAMPLES: &str = "Examples:
 pub enum Command {
     /// Write a Zeek conn.log (or JSON Lines) of the connections in a capture.
     Flows(flows::FlowsArgs),
-    /// Write conn.log plus one log per protocol (dns, ssl, http, mqtt_*, dhcp, …) into a directory.
+    /// Write conn.log plus one log per protocol (dns, ssl, http, mqtt_*, dhcp, arp, …) into a directory.
     Analyze(analyze::AnalyzeArgs),
     /// Summarise a capture: packets, bytes, span, link types, protocol mix, top talkers, weird counters.
     Stats(stats::StatsArgs),

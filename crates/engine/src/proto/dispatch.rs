@@ -11,20 +11,35 @@
 //! [`MAX_PROBE_ATTEMPTS`] payloads are tried before giving up. TCP payload goes
 //! through a [`StreamCursor`] per direction (in order, holes reported as gaps).
 //!
+//! TCP connections whose first packet was not a SYN (the capture began
+//! mid-connection) may have their roles the wrong way round: their payload is
+//! also probed as if sent by the other side, and MQTT sessions, whose probe
+//! needs a CONNECT, are recognised by their framing on both sides
+//! (`midstream`). When the analyzer's view is the reverse of conn.log's, it
+//! runs with the roles swapped (its records name the client as `orig`),
+//! counted as `proto.midstream_flipped`.
+//!
+//! ARP packets go to one capture-wide [`arp::ArpAnalyzer`] ([`ProtoLayer::on_arp`],
+//! flushed by [`ProtoLayer::finish`]).
+//!
 //! Limits: at most [`MAX_PROTO_FLOWS`] connections carry analyzer state; the
 //! state of a connection is dropped when its conn record passes through.
 
 use hashbrown::HashMap;
 
 use crate::counters::Counters;
-use crate::decode::{Decoded, Network, Transport};
+use crate::decode::{ArpPacket, Decoded, Network, Transport};
 use crate::flow::{ConnRecord, PacketContext, Uid};
 use crate::log::{ConnId, Field, LogRecord, Value};
 use crate::sink::Sink;
 use crate::time::Timestamp;
 
 use super::stream::StreamCursor;
-use super::{coap, dhcp, dnp3, dns, http, modbus, mqtt, ntp, ssdp, ssh, telnet, tls, Probe};
+
+mod midstream;
+
+use super::{arp, coap, dhcp, dnp3, dns, http, modbus, mqtt, ntp, ssdp, ssh, telnet, tls, Probe};
+use midstream::MqttMidstream;
 
 /// Connections with analyzer state at once (the flow table's default limit).
 pub const MAX_PROTO_FLOWS: usize = crate::flow::DEFAULT_MAX_FLOWS;
@@ -47,8 +62,11 @@ impl<R, S: Sink<ProtoRecord>, F: Fn(R) -> ProtoRecord> Sink<R> for Wrap<'_, S, F
 
 /// Declares, for every analyzer, the enum variants and counter fields that
 /// dispatch needs, so adding a protocol is one line here.
+/// Capture-wide analyzers (ARP) follow `@capture`: they get a record variant
+/// and counters but no per-connection state.
 macro_rules! analyzers {
-    ($( $variant:ident: $module:ident :: $analyzer:ident, $counters:ident, $record:ident; )*) => {
+    ($( $variant:ident: $module:ident :: $analyzer:ident, $counters:ident, $record:ident; )*
+     @capture $( $cvariant:ident: $cmodule:ident, $ccounters:ident, $crecord:ident; )*) => {
         /// The analyzer attached to one connection.
         enum Analyzer {
             $( $variant(Box<$module::$analyzer>), )*
@@ -58,17 +76,27 @@ macro_rules! analyzers {
         #[derive(Debug, Clone)]
         pub enum ProtoRecord {
             $( $variant($module::$record), )*
+            $( $cvariant($cmodule::$crecord), )*
         }
 
         impl LogRecord for ProtoRecord {
             fn path(&self) -> &'static str {
-                match self { $( ProtoRecord::$variant(r) => r.path(), )* }
+                match self {
+                    $( ProtoRecord::$variant(r) => r.path(), )*
+                    $( ProtoRecord::$cvariant(r) => r.path(), )*
+                }
             }
             fn fields(&self) -> &'static [Field] {
-                match self { $( ProtoRecord::$variant(r) => r.fields(), )* }
+                match self {
+                    $( ProtoRecord::$variant(r) => r.fields(), )*
+                    $( ProtoRecord::$cvariant(r) => r.fields(), )*
+                }
             }
             fn visit_values(&self, f: &mut dyn FnMut(Value<'_>)) {
-                match self { $( ProtoRecord::$variant(r) => r.visit_values(f), )* }
+                match self {
+                    $( ProtoRecord::$variant(r) => r.visit_values(f), )*
+                    $( ProtoRecord::$cvariant(r) => r.visit_values(f), )*
+                }
             }
         }
 
@@ -77,12 +105,14 @@ macro_rules! analyzers {
         pub struct ProtoCounters {
             pub dispatch: DispatchCounters,
             $( pub $module: $module::$counters, )*
+            $( pub $cmodule: $cmodule::$ccounters, )*
         }
 
         impl Counters for ProtoCounters {
             fn visit(&self, f: &mut dyn FnMut(&'static str, u64)) {
                 self.dispatch.visit(f);
                 $( self.$module.visit(f); )*
+                $( self.$cmodule.visit(f); )*
             }
         }
 
@@ -120,6 +150,8 @@ analyzers! {
     Telnet: telnet::TelnetAnalyzer, TelnetCounters, TelnetRecord;
     Modbus: modbus::ModbusAnalyzer, ModbusCounters, ModbusRecord;
     Dnp3: dnp3::Dnp3Analyzer, Dnp3Counters, Dnp3Record;
+    @capture
+    Arp: arp, ArpCounters, ArpRecord;
 }
 
 /// What the dispatcher itself saw.
@@ -130,6 +162,10 @@ pub struct DispatchCounters {
     pub gaps: u64,
     pub gap_bytes: u64,
     pub table_full: u64,
+    /// Connections picked up mid-stream whose analyzer runs with the roles swapped.
+    pub midstream_flipped: u64,
+    /// Mid-stream MQTT sessions recognised by their framing on both sides.
+    pub midstream_mqtt: u64,
 }
 
 impl Counters for DispatchCounters {
@@ -139,6 +175,8 @@ impl Counters for DispatchCounters {
         f("proto.stream_gaps", self.gaps);
         f("proto.stream_gap_bytes", self.gap_bytes);
         f("proto.table_full", self.table_full);
+        f("proto.midstream_flipped", self.midstream_flipped);
+        f("proto.midstream_mqtt", self.midstream_mqtt);
     }
 }
 
@@ -263,11 +301,18 @@ struct FlowProto {
     /// First bytes of one side kept while no probe said yes (TCP only).
     held: Vec<u8>,
     held_orig: bool,
+    /// TCP connection whose first packet was not a SYN.
+    midstream: bool,
+    /// The analyzer sees the roles the other way round from conn.log.
+    flipped: bool,
+    mqtt_vote: MqttMidstream,
 }
 
 /// Per-connection analyzers, keyed by the flow table's `flow_id`.
 pub struct ProtoLayer {
     flows: HashMap<u64, FlowProto, foldhash::fast::RandomState>,
+    /// ARP is not connection-based: one analyzer for the whole capture.
+    arp: arp::ArpAnalyzer,
     counters: ProtoCounters,
 }
 
@@ -281,8 +326,34 @@ impl ProtoLayer {
     pub fn new() -> Self {
         ProtoLayer {
             flows: HashMap::default(),
+            arp: arp::ArpAnalyzer::new(),
             counters: ProtoCounters::default(),
         }
+    }
+
+    /// Accounts one ARP packet (arp.log).
+    pub fn on_arp(&mut self, pkt: &Decoded<'_>, a: &ArpPacket, out: &mut impl Sink<ProtoRecord>) {
+        self.arp.on_packet(
+            pkt.ts,
+            pkt,
+            a,
+            &mut self.counters.arp,
+            &mut Wrap {
+                inner: out,
+                wrap: ProtoRecord::Arp,
+            },
+        );
+    }
+
+    /// End of input for the capture-wide analyzers (requests still waiting for a reply).
+    pub fn finish(&mut self, out: &mut impl Sink<ProtoRecord>) {
+        self.arp.on_end(
+            &mut self.counters.arp,
+            &mut Wrap {
+                inner: out,
+                wrap: ProtoRecord::Arp,
+            },
+        );
     }
 
     pub fn counters(&self) -> &ProtoCounters {
@@ -304,6 +375,9 @@ impl ProtoLayer {
             Transport::Udp(u) => (Carrier::Udp, Some(u.payload), (u.src_port, u.dst_port)),
             _ => return,
         };
+        // A TCP connection not opened by a bare SYN was joined mid-stream.
+        let midstream =
+            matches!(&ip.transport, Transport::Tcp(t) if !t.flags.syn() || t.flags.ack());
         if let Some(uid) = ctx.uid {
             if self.flows.len() >= MAX_PROTO_FLOWS {
                 self.counters.dispatch.table_full += 1;
@@ -318,6 +392,9 @@ impl ProtoLayer {
                         attempts: 0,
                         held: Vec::new(),
                         held_orig: false,
+                        midstream,
+                        flipped: false,
+                        mqtt_vote: MqttMidstream::default(),
                     },
                 );
             }
@@ -363,16 +440,45 @@ impl ProtoLayer {
             } else {
                 (ip.dst, ip.src)
             };
-            match choose(carrier, orig_p, resp_p, data, ctx.is_orig) {
-                Some(cand) => {
-                    c.dispatch.identified += 1;
-                    fp.service = Some(cand.service);
-                    let conn = ConnId {
-                        uid: fp.uid.to_string(),
-                        orig_h,
+            let chosen = choose(carrier, orig_p, resp_p, data, ctx.is_orig)
+                .map(|cand| (cand, false))
+                .or_else(|| {
+                    let view = Midstream {
                         orig_p,
-                        resp_h,
                         resp_p,
+                        data,
+                        is_orig: ctx.is_orig,
+                    };
+                    fp.midstream
+                        .then(|| view.choose(carrier, &mut fp.mqtt_vote))?
+                });
+            match chosen {
+                Some((cand, flipped)) => {
+                    c.dispatch.identified += 1;
+                    if flipped {
+                        c.dispatch.midstream_flipped += 1;
+                    }
+                    if cand.service == mqtt::SERVICE && fp.midstream {
+                        c.dispatch.midstream_mqtt += u64::from(fp.mqtt_vote.decided());
+                    }
+                    fp.service = Some(cand.service);
+                    fp.flipped = flipped;
+                    let conn = if flipped {
+                        ConnId {
+                            uid: fp.uid.to_string(),
+                            orig_h: resp_h,
+                            orig_p: resp_p,
+                            resp_h: orig_h,
+                            resp_p: orig_p,
+                        }
+                    } else {
+                        ConnId {
+                            uid: fp.uid.to_string(),
+                            orig_h,
+                            orig_p,
+                            resp_h,
+                            resp_p,
+                        }
                     };
                     fp.analyzer = Some((cand.start)(conn));
                 }
@@ -388,21 +494,23 @@ impl ProtoLayer {
                 }
             }
         }
+        // The side as the analyzer sees it.
+        let is_orig = ctx.is_orig != fp.flipped;
         let Some(a) = fp.analyzer.as_mut() else {
             return;
         };
         if gap_before > 0 {
             c.dispatch.gaps += 1;
             c.dispatch.gap_bytes += gap_before;
-            a.on_gap(ctx.is_orig, gap_before, c);
+            a.on_gap(is_orig, gap_before, c);
         }
         if !data.is_empty() {
-            a.on_data(pkt.ts, ctx.is_orig, data, c, out);
+            a.on_data(pkt.ts, is_orig, data, c, out);
         }
         if gap_after > 0 {
             c.dispatch.gaps += 1;
             c.dispatch.gap_bytes += gap_after;
-            a.on_gap(ctx.is_orig, gap_after, c);
+            a.on_gap(is_orig, gap_after, c);
         }
     }
 
@@ -423,6 +531,35 @@ impl ProtoLayer {
             let end = rec.ts.plus(rec.duration.unwrap_or_default());
             a.on_end(end, &mut self.counters, out);
         }
+    }
+}
+
+/// A payload of a connection whose start was not seen, with conn.log's view of it.
+struct Midstream<'d> {
+    orig_p: u16,
+    resp_p: u16,
+    data: &'d [u8],
+    is_orig: bool,
+}
+
+impl Midstream<'_> {
+    /// The analyzer for a mid-stream payload the ordinary probes refused,
+    /// and whether it runs with the roles swapped: first the probes with the
+    /// payload as if sent by the other side, then the MQTT framing vote.
+    fn choose(
+        &self,
+        carrier: Carrier,
+        mqtt_vote: &mut MqttMidstream,
+    ) -> Option<(&'static Candidate, bool)> {
+        if let Some(cand) = choose(carrier, self.resp_p, self.orig_p, self.data, !self.is_orig) {
+            return Some((cand, true));
+        }
+        if carrier != Carrier::Tcp {
+            return None;
+        }
+        let client_is_orig = mqtt_vote.vote(self.data, self.is_orig, self.orig_p, self.resp_p)?;
+        let mqtt = CANDIDATES.iter().find(|c| c.service == mqtt::SERVICE)?;
+        Some((mqtt, !client_is_orig))
     }
 }
 

@@ -29,6 +29,7 @@
 //! per-protocol limit; every per-connection table (pending transactions) is
 //! bounded with a counter for what was dropped.
 
+pub mod arp;
 pub mod coap;
 pub mod dhcp;
 pub mod dispatch;
