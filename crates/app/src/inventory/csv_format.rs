@@ -32,7 +32,8 @@ pub(crate) fn rows(text: &str) -> Result<Vec<RawRow>, Vec<LineError>> {
         Some(Err(e)) => return Err(vec![csv_error(&e)]),
         Some(Ok(h)) => h,
     };
-    let header_line = line_of(&header);
+    let mut lines = Lines::new(text);
+    let header_line = lines.of(&header);
     let columns = header_columns(&header, header_line)?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -44,7 +45,7 @@ pub(crate) fn rows(text: &str) -> Result<Vec<RawRow>, Vec<LineError>> {
                 continue;
             }
         };
-        let line = line_of(&record);
+        let line = lines.of(&record);
         if record.len() != columns.len() {
             errors.push(LineError::new(
                 line,
@@ -74,10 +75,49 @@ pub(crate) fn rows(text: &str) -> Result<Vec<RawRow>, Vec<LineError>> {
     }
 }
 
-fn line_of(record: &csv::StringRecord) -> usize {
-    record
-        .position()
-        .map_or(1, |p| usize::try_from(p.line()).unwrap_or(usize::MAX))
+/// Line numbers of records, counted forward through the text (records come
+/// in order, so the whole file is scanned once).
+struct Lines<'a> {
+    text: &'a str,
+    /// Byte offset counted up to, and the line number there.
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starts on. The csv crate reports where it began
+    /// reading, which is before any blank or `#` comment lines it skipped.
+    fn of(&mut self, record: &csv::StringRecord) -> usize {
+        let Some(mut start) = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+        else {
+            return self.line;
+        };
+        while let Some(rest) = self.text.get(start..) {
+            let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            let line = rest.get(..end).unwrap_or(rest);
+            if end == rest.len() || !(line.trim().is_empty() || line.starts_with('#')) {
+                break;
+            }
+            start += end;
+        }
+        if start >= self.at {
+            if let Some(between) = self.text.get(self.at..start) {
+                self.line += between.matches('\n').count();
+                self.at = start;
+            }
+        }
+        self.line
+    }
 }
 
 fn csv_error(e: &csv::Error) -> LineError {
@@ -155,12 +195,14 @@ mod tests {
 
     #[test]
     fn reads_lines_with_their_numbers() {
-        let text = "# site inventory\nMAC;Name;Class\n\n02:00:00:00:00:01;\"lobby; cam\";camera\n02:00:00:00:00:02;x;plug\n";
+        let text = "# site inventory\nMAC;Name;Class\n\n02:00:00:00:00:01;\"lobby;\ncam\";camera\n# c\n\n02:00:00:00:00:02;x;plug\n";
         let rows = rows(text).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 4);
-        assert_eq!(rows[0].fields[1].text, "lobby; cam");
-        assert_eq!(rows[1].line, 5);
+        assert_eq!(rows[0].fields[1].text, "lobby;\ncam");
+        assert_eq!(rows[1].line, 8);
+        let errs = super::rows("\n# c\nmac,vender\n").unwrap_err();
+        assert_eq!(errs[0].line, 3);
     }
 
     #[test]

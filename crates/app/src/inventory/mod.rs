@@ -156,6 +156,7 @@ pub fn parse(
 }
 
 /// One device as read: the line it starts on and its values.
+#[derive(Debug)]
 pub(crate) struct RawRow {
     pub line: usize,
     pub fields: Vec<RawField>,

@@ -100,11 +100,7 @@ impl SqliteStore {
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         self.conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.err("reading the schema version", e))
-    }
-
-    fn err(&self, doing: &str, e: rusqlite::Error) -> StoreError {
-        backend(&self.path, doing, e)
+            .map_err(|e| backend(&self.path, "reading the schema version", e))
     }
 }
 
@@ -285,3 +281,6 @@ impl Store for SqliteStore {
         read::counts(&self.conn, &self.path)
     }
 }
+
+#[cfg(test)]
+mod tests;
