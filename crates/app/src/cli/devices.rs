@@ -6,7 +6,8 @@
 //! nothing: any bad line → exit 2, every problem listed as `FILE:LINE: …`,
 //! the store untouched); `export` writes it back in either format;
 //! `reconcile` compares declared with observed (unknown, missing,
-//! mismatched devices, inventory accuracy). Text rendering is in
+//! mismatched devices, inventory accuracy); `runs` lists the analyses
+//! stored. Text rendering is in
 //! `devices_view.rs`.
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ pub enum DevicesCommand {
     Export(ExportArgs),
     /// Compare declared with observed: unknown, missing and mismatched devices, inventory accuracy.
     Reconcile(ReconcileArgs),
+    /// The analysis runs stored in the database, the schema version and row counts.
+    Runs(RunsArgs),
 }
 
 /// The database every `devices` subcommand works on.
@@ -130,6 +133,14 @@ pub struct ReconcileArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(args: DevicesArgs, quiet: bool) -> Result<ExitCode> {
     match args.command {
         DevicesCommand::List(a) => list(a, quiet),
@@ -137,6 +148,7 @@ pub fn run(args: DevicesArgs, quiet: bool) -> Result<ExitCode> {
         DevicesCommand::Import(a) => import(a, quiet),
         DevicesCommand::Export(a) => export(a, quiet),
         DevicesCommand::Reconcile(a) => reconcile_cmd(a),
+        DevicesCommand::Runs(a) => runs(a),
     }
 }
 
@@ -289,6 +301,21 @@ fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode> {
         serde_json::to_string_pretty(&v)? + "\n"
     } else {
         devices_view::reconciliation(&result, now, args.missing_days)
+    };
+    crate::emit(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runs(args: RunsArgs) -> Result<ExitCode> {
+    let store = open(&args.db, OpenMode::Existing)?;
+    let runs = store.runs()?;
+    let counts = store.counts()?;
+    let version = store.schema_version()?;
+    let text = if args.json {
+        let v = serde_json::json!({"schema_version": version, "counts": counts, "runs": runs});
+        serde_json::to_string_pretty(&v)? + "\n"
+    } else {
+        devices_view::runs(&runs, &counts, version)
     };
     crate::emit(&text)?;
     Ok(ExitCode::SUCCESS)

@@ -9,7 +9,7 @@ use gatewatch_engine::identity::reconcile::Reconciliation;
 use gatewatch_engine::identity::{DeclaredDevice, DeviceRecord};
 use gatewatch_engine::Timestamp;
 
-use crate::store::{DeviceDetail, DeviceListing};
+use crate::store::{DeviceDetail, DeviceListing, RunRow, StoreCounts};
 
 /// Widest table cell; longer values end in `…`.
 pub const MAX_CELL_CHARS: usize = 40;
@@ -338,6 +338,36 @@ pub fn reconciliation(r: &Reconciliation, now: Timestamp, missing_days: f64) -> 
             clean(&m.declared),
             clean(&m.observed),
             m.confidence
+        );
+    }
+    out
+}
+
+/// The stored runs and row counts.
+pub fn runs(runs: &[RunRow], counts: &StoreCounts, schema_version: i64) -> String {
+    let mut out = String::new();
+    outln!(
+        out,
+        "schema version {schema_version}: {} devices ({} not declared), {} declared, {} evidence, {} runs",
+        counts.devices,
+        counts.undeclared,
+        counts.declared,
+        counts.evidence,
+        counts.runs
+    );
+    for r in runs {
+        let span = match (r.info.first_packet, r.info.last_packet) {
+            (Some(a), Some(b)) => format!("{} – {} UTC", utc(a), utc(b)),
+            _ => "no packets".to_string(),
+        };
+        outln!(
+            out,
+            "  run {:<5} {:<32} {:>10} packets  {:>7} devices  {:>8} evidence  {span}",
+            r.id,
+            cell(Some(&r.info.source)),
+            r.info.packets,
+            r.devices,
+            r.evidence
         );
     }
     out

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_store;
 pub mod demo;
 pub mod devices;
 pub mod devices_view;

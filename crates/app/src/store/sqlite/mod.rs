@@ -91,9 +91,12 @@ impl SqliteStore {
         Ok(SqliteStore { conn, path: name })
     }
 
-    /// The file this store is on, as given.
-    pub fn path(&self) -> &str {
-        &self.path
+    /// Copies the WAL into the database file and truncates the WAL (the file
+    /// size then is the database size).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| backend(&self.path, "checkpointing the WAL", e))
     }
 
     /// The schema version of the open database.
