@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use gatewatch_engine::identity::reconcile::Reconciliation;
+use gatewatch_engine::identity::reconcile::{MismatchField, Reconciliation};
 use gatewatch_engine::identity::{DeclaredDevice, DeviceRecord};
 use gatewatch_engine::Timestamp;
 
@@ -77,28 +77,33 @@ pub fn table(rows: &[DeviceListing]) -> String {
             ]
         })
         .collect();
-    let mut widths = HEADER.map(|h| h.chars().count());
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
+    aligned(&HEADER, &cells, "")
+}
+
+/// Rows under a header, each column as wide as its widest cell plus two
+/// spaces; every line starts with `indent`.
+fn aligned<R: AsRef<[String]>>(header: &[&str], rows: &[R], indent: &str) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row.as_ref()) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let mut out = String::with_capacity((cells.len() + 1) * 160);
+    let mut out = String::with_capacity((rows.len() + 1) * 160);
     let mut line = |row: &[String]| {
-        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                out.push_str(c);
-            } else {
+        out.push_str(indent);
+        for (i, (c, w)) in row.iter().zip(&widths).enumerate() {
+            out.push_str(c);
+            if i + 1 < row.len() {
                 let pad = w.saturating_sub(c.chars().count()) + 2;
-                out.push_str(c);
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push('\n');
     };
-    line(&HEADER.map(str::to_string));
-    for row in &cells {
-        line(row);
+    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    for row in rows {
+        line(row.as_ref());
     }
     out
 }
@@ -286,59 +291,97 @@ pub fn reconciliation(r: &Reconciliation, now: Timestamp, missing_days: f64) -> 
             utc(now)
         );
     }
+    let dash = || "-".to_string();
     outln!(
         out,
         "\nunknown devices: seen, not declared ({})",
         r.unknown.len()
     );
-    for u in &r.unknown {
-        outln!(
-            out,
-            "  {:<17}  {:<15}  {:<20}  {:<15}  {:<20}  last seen {}",
-            u.key.to_string(),
-            u.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string()),
-            cell(u.hostname.as_deref()),
-            u.class.as_str(),
-            cell(u.vendor.as_deref()),
-            utc(u.last_seen)
-        );
+    let rows: Vec<Vec<String>> = r
+        .unknown
+        .iter()
+        .map(|u| {
+            vec![
+                u.key.to_string(),
+                u.ip.map_or_else(dash, |ip| ip.to_string()),
+                cell(u.hostname.as_deref()),
+                u.class.as_str().to_string(),
+                cell(u.vendor.as_deref()),
+                utc(u.first_seen),
+                utc(u.last_seen),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        let header = [
+            "KEY",
+            "IP",
+            "HOSTNAME",
+            "CLASS",
+            "VENDOR",
+            "FIRST SEEN (UTC)",
+            "LAST SEEN (UTC)",
+        ];
+        out.push_str(&aligned(&header, &rows, "  "));
     }
     outln!(
         out,
         "\nmissing devices: declared, not seen for {missing_days} days ({})",
         r.missing.len()
     );
-    for m in &r.missing {
-        let key = m.key.map_or_else(|| "-".to_string(), |k| k.to_string());
-        let seen = match (m.last_seen, m.silent_for) {
-            (Some(t), Some(d)) => format!(
-                "last seen {} ({:.1} days before)",
-                utc(t),
-                d.as_secs_f64() / 86_400.0
-            ),
-            _ => "never seen".to_string(),
-        };
-        outln!(out, "  {key:<17}  {:<24}  {seen}", cell(m.name.as_deref()));
+    let rows: Vec<Vec<String>> = r
+        .missing
+        .iter()
+        .map(|m| {
+            let (last, silent) = match (m.last_seen, m.silent_for) {
+                (Some(t), Some(d)) => (utc(t), format!("{:.1}", d.as_secs_f64() / 86_400.0)),
+                _ => ("never seen".to_string(), dash()),
+            };
+            vec![
+                m.key.map_or_else(dash, |k| k.to_string()),
+                cell(m.name.as_deref()),
+                last,
+                silent,
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        let header = ["KEY", "DECLARED NAME", "LAST SEEN (UTC)", "DAYS SILENT"];
+        out.push_str(&aligned(&header, &rows, "  "));
     }
     outln!(
         out,
         "\nmismatches: declared vs observed ({})",
         r.mismatches.len()
     );
-    for m in &r.mismatches {
-        let field = match m.field {
-            gatewatch_engine::identity::reconcile::MismatchField::Class => "class",
-            gatewatch_engine::identity::reconcile::MismatchField::Vendor => "vendor",
-        };
-        outln!(
-            out,
-            "  {:<17}  {:<24}  {field}: declared {}, observed {} (confidence {:.2})",
-            m.observed_key.to_string(),
-            cell(m.name.as_deref()),
-            clean(&m.declared),
-            clean(&m.observed),
-            m.confidence
-        );
+    let rows: Vec<Vec<String>> = r
+        .mismatches
+        .iter()
+        .map(|m| {
+            let field = match m.field {
+                MismatchField::Class => "class",
+                MismatchField::Vendor => "vendor",
+            };
+            vec![
+                m.observed_key.to_string(),
+                cell(m.name.as_deref()),
+                field.to_string(),
+                cell(Some(&m.declared)),
+                cell(Some(&m.observed)),
+                format!("{:.2}", m.confidence),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        let header = [
+            "KEY",
+            "DECLARED NAME",
+            "FIELD",
+            "DECLARED",
+            "OBSERVED",
+            "CONF",
+        ];
+        out.push_str(&aligned(&header, &rows, "  "));
     }
     out
 }

@@ -3,6 +3,8 @@
 //! comment lines and blank lines skipped) or per-line errors; declared
 //! devices → CSV with every column.
 
+#![deny(clippy::indexing_slicing)]
+
 use gatewatch_engine::identity::DeclaredDevice;
 
 use super::fields::{Column, RawField};
@@ -186,7 +188,7 @@ pub(crate) fn render(devices: &[DeclaredDevice]) -> anyhow::Result<Vec<u8>> {
     for d in devices {
         w.write_record(Column::ALL.map(|c| c.value(d).unwrap_or_default()))?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 #[cfg(test)]

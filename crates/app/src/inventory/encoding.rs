@@ -3,6 +3,8 @@
 //! encoding the bytes look like (UTF-16, UTF-32, Latin-1/Windows-1252) so the
 //! operator knows what to re-save the file as.
 
+#![deny(clippy::indexing_slicing)]
+
 use super::LineError;
 
 /// The file's text, or what is wrong with its encoding.

@@ -5,6 +5,8 @@
 //!
 //! Limits: [`MAX_FIELD_CHARS`] characters per value.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::net::IpAddr;
 
 use gatewatch_engine::identity::model::{is_group, parse_mac};

@@ -10,6 +10,8 @@
 //! Limits: [`MAX_INVENTORY_BYTES`] per file, [`MAX_INVENTORY_DEVICES`]
 //! devices, [`MAX_REPORTED_ERRORS`] errors listed (the total is still given).
 
+#![deny(clippy::indexing_slicing)]
+
 mod csv_format;
 mod encoding;
 pub mod fields;

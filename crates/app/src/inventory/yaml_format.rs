@@ -9,6 +9,8 @@
 //! line within the item. Flow-style lists (`[{…}]`) get the item's number
 //! instead of its line.
 
+#![deny(clippy::indexing_slicing)]
+
 use gatewatch_engine::identity::DeclaredDevice;
 use serde_norway::Value;
 

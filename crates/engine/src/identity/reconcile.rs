@@ -18,6 +18,8 @@
 //! mismatches all lower the figure. An empty network with an empty
 //! inventory is 100 % accurate.
 
+#![deny(clippy::indexing_slicing)]
+
 use std::net::IpAddr;
 
 use serde::Serialize;

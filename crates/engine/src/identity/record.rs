@@ -261,10 +261,10 @@ fn merge_seen<T: Clone + PartialEq>(mine: &mut Vec<Seen<T>>, theirs: &[Seen<T>],
         }
     }
     if mine.len() > max {
-        mine.sort_by(|a, b| b.last.cmp(&a.last));
+        mine.sort_by_key(|s| std::cmp::Reverse(s.last));
         mine.truncate(max);
     }
-    mine.sort_by(|a, b| a.first.cmp(&b.first));
+    mine.sort_by_key(|s| s.first);
 }
 
 fn union_bounded<T: Clone + PartialEq>(mine: &mut Vec<T>, theirs: &[T], max: usize) {
