@@ -104,7 +104,10 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(tables, ["declared", "devices", "evidence", "runs"]);
+        assert_eq!(
+            tables,
+            ["declared", "device_records", "devices", "evidence", "runs"]
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@ CREATE TABLE runs (
     recorded_at   INTEGER NOT NULL        -- wall clock, seconds since the epoch
 );
 
+-- What listings read: small rows clustered by key, so `devices list` is one
+-- ordered scan that never touches the JSON records.
 CREATE TABLE devices (
     key             TEXT PRIMARY KEY,     -- MAC (aa:bb:..) or IP, as DeviceKey prints it
     mac             TEXT,
@@ -28,15 +30,20 @@ CREATE TABLE devices (
     mac_randomized  INTEGER NOT NULL,
     first_seen      INTEGER NOT NULL,
     last_seen       INTEGER NOT NULL,
-    last_run        INTEGER REFERENCES runs(id),
-    record          TEXT NOT NULL         -- the full DeviceRecord as JSON
-);
+    last_run        INTEGER REFERENCES runs(id)
+) WITHOUT ROWID;
 CREATE INDEX devices_mac ON devices(mac);
 CREATE INDEX devices_ip ON devices(ip);
 CREATE INDEX devices_hostname ON devices(hostname);
 CREATE INDEX devices_class ON devices(class);
 CREATE INDEX devices_vendor ON devices(vendor COLLATE NOCASE);
 CREATE INDEX devices_last_seen ON devices(last_seen);
+
+-- The full DeviceRecord of each device as JSON (what `show` and merging read).
+CREATE TABLE device_records (
+    key     TEXT PRIMARY KEY REFERENCES devices(key) ON DELETE CASCADE,
+    record  TEXT NOT NULL
+);
 
 -- The operator's inventory; replaced as a whole by `devices import`.
 CREATE TABLE declared (

@@ -147,9 +147,10 @@ pub fn device(
     // By key; an IP also finds the MAC-keyed device currently using it.
     let found: Option<(String, String)> = conn
         .prepare_cached(
-            "SELECT key, record FROM devices WHERE key = ?1
-             UNION ALL SELECT key, record FROM devices WHERE ip = ?1 AND key <> ?1
-             LIMIT 1",
+            "SELECT r.key, r.record FROM device_records r WHERE r.key = (
+                 SELECT key FROM devices WHERE key = ?1
+                 UNION ALL SELECT key FROM devices WHERE ip = ?1 AND key <> ?1
+                 LIMIT 1)",
         )
         .and_then(|mut s| {
             s.query_row([&wanted], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -276,7 +277,7 @@ pub fn declared(conn: &Connection, path: &str) -> Result<Vec<DeclaredDevice>, St
 pub fn all_devices(conn: &Connection, path: &str) -> Result<Vec<DeviceRecord>, StoreError> {
     let err = |e| backend(path, "reading devices", e);
     let mut stmt = conn
-        .prepare_cached("SELECT key, record FROM devices ORDER BY key")
+        .prepare_cached("SELECT key, record FROM device_records ORDER BY key")
         .map_err(err)?;
     let mut rows = stmt.query([]).map_err(err)?;
     let mut out = Vec::new();

@@ -277,7 +277,7 @@ fn a_failing_analysis_write_changes_nothing() {
     store
         .conn
         .execute(
-            "UPDATE devices SET record = '{broken' WHERE key = '02:00:00:00:00:01'",
+            "UPDATE device_records SET record = '{broken' WHERE key = '02:00:00:00:00:01'",
             [],
         )
         .unwrap();

@@ -69,21 +69,26 @@ pub fn upsert_devices(
 ) -> Result<usize, StoreError> {
     let err = |e| backend(path, "storing devices", e);
     let mut select = tx
-        .prepare_cached("SELECT record FROM devices WHERE key = ?1")
+        .prepare_cached("SELECT record FROM device_records WHERE key = ?1")
         .map_err(err)?;
     let mut upsert = tx
         .prepare_cached(
             "INSERT INTO devices (key, mac, ip, hostname, class, vendor, model, firmware,
-                 confidence, mac_randomized, first_seen, last_seen, last_run, record)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                 confidence, mac_randomized, first_seen, last_seen, last_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (key) DO UPDATE SET
                  mac = excluded.mac, ip = excluded.ip, hostname = excluded.hostname,
                  class = excluded.class, vendor = excluded.vendor, model = excluded.model,
                  firmware = excluded.firmware, confidence = excluded.confidence,
                  mac_randomized = excluded.mac_randomized, first_seen = excluded.first_seen,
                  last_seen = excluded.last_seen,
-                 last_run = coalesce(excluded.last_run, devices.last_run),
-                 record = excluded.record",
+                 last_run = coalesce(excluded.last_run, devices.last_run)",
+        )
+        .map_err(err)?;
+    let mut upsert_record = tx
+        .prepare_cached(
+            "INSERT INTO device_records (key, record) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET record = excluded.record",
         )
         .map_err(err)?;
     let mut new = 0;
@@ -132,9 +137,9 @@ pub fn upsert_devices(
                 record.first_seen.as_nanos(),
                 record.last_seen.as_nanos(),
                 run_id,
-                json,
             ])
             .map_err(err)?;
+        upsert_record.execute(params![key, json]).map_err(err)?;
     }
     Ok(new)
 }
