@@ -26,6 +26,9 @@ pub fn utc(ts: Timestamp) -> String {
 
 /// Control characters escaped as `\xNN`.
 fn clean(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_control() {

@@ -5,7 +5,8 @@
 //! of a newer schema version is refused with a message naming the file, and
 //! left byte-identical. Then: WAL journal (readers never block the writer,
 //! a killed writer leaves the last committed state), `synchronous=NORMAL`,
-//! a busy timeout of [`BUSY_TIMEOUT`], and the migrations. Writes are
+//! a busy timeout of [`BUSY_TIMEOUT`], a page cache of [`CACHE_KIB`] KiB, and
+//! the migrations. Writes are
 //! `BEGIN IMMEDIATE` transactions through the one connection (one writer).
 
 mod read;
@@ -27,6 +28,9 @@ use super::{
 
 /// How long a statement waits for another process's write lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQLite page cache of the connection, KiB.
+pub const CACHE_KIB: u32 = 32 * 1024;
 
 /// The 16 bytes every SQLite 3 database file starts with.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -76,8 +80,13 @@ impl SqliteStore {
                 "{name}: journal mode is {mode}, not WAL (file system without shared memory?)"
             );
         }
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(|e| backend(&name, "setting pragmas", e))?;
+        // Statement sub-journals in memory and a page cache that holds a large
+        // batch keep big write transactions from spilling to temporary files.
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{CACHE_KIB};"
+        ))
+        .map_err(|e| backend(&name, "setting pragmas", e))?;
         migrations::migrate(&mut conn).map_err(|e| match e {
             MigrateError::Future { found } => StoreError::FutureVersion {
                 path: name.clone(),

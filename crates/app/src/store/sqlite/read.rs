@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use gatewatch_engine::decode::MacAddr;
 use gatewatch_engine::identity::{DeclaredDevice, DeviceClass, DeviceKey, DeviceRecord};
 use gatewatch_engine::Timestamp;
 use rusqlite::types::Value;
@@ -101,17 +102,61 @@ impl From<rusqlite::Error> for RowError {
     }
 }
 
+impl From<rusqlite::types::FromSqlError> for RowError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        RowError::Sql(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        ))
+    }
+}
+
 impl From<StoreError> for RowError {
     fn from(e: StoreError) -> Self {
         RowError::Store(e)
     }
 }
 
+/// A stored key: the canonical `aa:bb:cc:dd:ee:ff` the store writes is read
+/// without allocating; anything else goes through `DeviceKey::from_str`.
+fn stored_key(path: &str, text: &str) -> Result<DeviceKey, StoreError> {
+    let b = text.as_bytes();
+    if b.len() == 17 && b.iter().skip(2).step_by(3).all(|&c| c == b':') {
+        let mut mac = [0u8; 6];
+        let mut ok = true;
+        for (i, byte) in mac.iter_mut().enumerate() {
+            match text
+                .get(i * 3..i * 3 + 2)
+                .map(|h| u8::from_str_radix(h, 16))
+            {
+                Some(Ok(v)) => *byte = v,
+                _ => ok = false,
+            }
+        }
+        if ok {
+            return Ok(DeviceKey::Mac(MacAddr(mac)));
+        }
+    }
+    parse_col(path, "device", text, text)
+}
+
+/// A stored class name (always the canonical `as_str` form) without allocating.
+fn stored_class(path: &str, key: &str, text: &str) -> Result<DeviceClass, StoreError> {
+    match DeviceClass::ALL.iter().find(|c| c.as_str() == text) {
+        Some(c) => Ok(*c),
+        None => parse_col(path, "device", key, text),
+    }
+}
+
 fn listing(path: &str, row: &Row<'_>) -> Result<DeviceListing, RowError> {
-    let key_text: String = row.get(0)?;
-    let key = parse_col(path, "device", &key_text, &key_text)?;
-    let ip: Option<IpAddr> = parse_opt(path, "device", &key_text, row.get(1)?)?;
-    let class: DeviceClass = parse_col(path, "device", &key_text, &row.get::<_, String>(3)?)?;
+    let key_ref = row.get_ref(0)?.as_str()?;
+    let key = stored_key(path, key_ref)?;
+    let ip = match row.get_ref(1)?.as_str_or_null()? {
+        Some(t) => Some(parse_col::<IpAddr>(path, "device", key_ref, t)?),
+        None => None,
+    };
+    let class = stored_class(path, key_ref, row.get_ref(3)?.as_str()?)?;
     Ok(DeviceListing {
         key,
         ip,
@@ -330,8 +375,10 @@ pub fn runs(conn: &Connection, path: &str) -> Result<Vec<RunRow>, StoreError> {
 pub fn counts(conn: &Connection, path: &str) -> Result<StoreCounts, StoreError> {
     conn.query_row(
         "SELECT (SELECT count(*) FROM devices),
-                (SELECT count(*) FROM devices v WHERE NOT EXISTS
-                    (SELECT 1 FROM declared d WHERE d.key = v.key OR d.key = v.ip)),
+                (SELECT count(*) FROM devices v
+                    LEFT JOIN declared d1 ON d1.key = v.key
+                    LEFT JOIN declared d2 ON d2.key = v.ip
+                    WHERE d1.key IS NULL AND d2.key IS NULL),
                 (SELECT count(*) FROM declared),
                 (SELECT count(*) FROM evidence),
                 (SELECT count(*) FROM runs)",

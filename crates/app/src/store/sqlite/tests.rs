@@ -65,8 +65,24 @@ fn creates_migrates_and_reopens() {
         )])
         .unwrap();
     drop(store);
-    let store = SqliteStore::open(&path, OpenMode::Existing).unwrap();
+    let mut store = SqliteStore::open(&path, OpenMode::Existing).unwrap();
     assert_eq!(store.counts().unwrap().devices, 1);
+    store
+        .upsert_devices(&[device("10.1.2.3", DeviceClass::Plc, "10.1.2.3", 10, 20)])
+        .unwrap();
+    let keys: Vec<DeviceKey> = store
+        .list_devices(&DeviceFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|d| d.key)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "02:00:00:00:00:01".parse().unwrap(),
+            "10.1.2.3".parse::<DeviceKey>().unwrap()
+        ]
+    );
     let mode: String = store
         .conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
