@@ -176,13 +176,10 @@ fn list(args: ListArgs, quiet: bool) -> Result<ExitCode> {
     };
     crate::emit(&text)?;
     if !quiet && !args.json {
-        let counts = store.counts()?;
         eprintln!(
-            "{} shown; {} devices stored, {} not in the declared inventory, {} declared",
+            "{} of {} stored devices shown",
             rows.len(),
-            counts.devices,
-            counts.undeclared,
-            counts.declared
+            store.device_count()?
         );
     }
     Ok(ExitCode::SUCCESS)

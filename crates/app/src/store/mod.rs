@@ -186,6 +186,8 @@ pub trait Store {
     fn latest_packet_time(&self) -> Result<Option<Timestamp>, StoreError>;
     fn runs(&self) -> Result<Vec<RunRow>, StoreError>;
     fn counts(&self) -> Result<StoreCounts, StoreError>;
+    /// Observed devices stored (cheaper than [`Store::counts`]).
+    fn device_count(&self) -> Result<u64, StoreError>;
 }
 
 /// Persists one analysis run: what the integration calls at the end of

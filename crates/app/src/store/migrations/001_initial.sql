@@ -60,7 +60,7 @@ CREATE TABLE declared (
     role         TEXT,
     criticality  TEXT,
     support_end  TEXT                     -- YYYY-MM-DD
-);
+) WITHOUT ROWID;                          -- listings look names up by key: one search
 CREATE INDEX declared_ip ON declared(ip);
 
 CREATE TABLE evidence (

@@ -292,6 +292,13 @@ impl Store for SqliteStore {
     fn counts(&self) -> Result<StoreCounts, StoreError> {
         read::counts(&self.conn, &self.path)
     }
+
+    fn device_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM devices", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| backend(&self.path, "counting devices", e))
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn list_devices(
     let err = |e| backend(path, "listing devices", e);
     let mut sql = String::from(
         "SELECT v.key, v.ip, v.hostname, v.class, v.vendor, v.model, v.firmware, v.confidence,
-                v.first_seen, v.last_seen, coalesce(d1.name, d2.name), d1.key IS NOT NULL OR d2.key IS NOT NULL
+                v.first_seen, v.last_seen, coalesce(d1.name, d2.name)
          FROM devices v
          LEFT JOIN declared d1 ON d1.key = v.key
          LEFT JOIN declared d2 ON d2.key = v.ip
