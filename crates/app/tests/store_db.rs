@@ -320,3 +320,55 @@ fn list_show_and_reconcile_a_populated_store() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_writer_killed_mid_transaction_leaves_a_consistent_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("killed.db");
+    let n = 100_000;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatewatch"))
+        .args([
+            "bench",
+            "--store-devices",
+            &n.to_string(),
+            "--store-db",
+            s(&db),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the database exists (migrated), then give the big write a moment.
+    let start = std::time::Instant::now();
+    while !db.exists() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let finished = child.try_wait().unwrap().is_some();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if finished {
+        eprintln!(
+            "note: the writer finished before it could be killed; checking the result anyway"
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let devices: i64 = conn
+        .query_row("SELECT count(*) FROM devices", [], |r| r.get(0))
+        .unwrap();
+    let records: i64 = conn
+        .query_row("SELECT count(*) FROM device_records", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        devices == 0 || devices == n,
+        "half a batch committed: {devices}"
+    );
+    assert_eq!(records, devices);
+    drop(conn);
+    let o = gatewatch(&["devices", "list", "--db", s(&db), "--limit", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
