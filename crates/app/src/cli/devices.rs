@@ -273,7 +273,10 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         std::process::id()
     ));
     std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::Error::new(e).context(format!("{}: cannot write", path.display()))
+    })
 }
 
 fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode> {
