@@ -15,7 +15,9 @@ macro_rules! outln {
 
 mod capture;
 mod cli;
+mod inventory;
 mod output;
+mod store;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Devices(args) => cli::devices::run(args, cli.quiet),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,11 @@
 //! The detectors and correlation that fill evidence.jsonl and incidents.jsonl
 //! are later stages: until they land both files are written empty, so scripts
 //! relying on the contract find them.
+//!
+//! With `--db PATH` the store is opened (and migrated) before the capture is
+//! read, and the run (a `runs` row, device records, evidence) is written in
+//! one transaction at the end: a run killed midway leaves the database as it
+//! was.
 
 use std::fs;
 use std::path::PathBuf;
@@ -19,6 +24,7 @@ use crate::capture;
 use crate::cli::flows::FlowOptions;
 use crate::output::logdir::LogDir;
 use crate::output::LogFormat;
+use crate::store::{persist_analysis, OpenMode, RunInfo, SqliteStore};
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -33,6 +39,9 @@ pub struct AnalyzeArgs {
     /// Treat a damaged capture tail as an error (exit 2) instead of a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Also persist the run, its devices and evidence in this gatewatch database (created if missing).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
     #[command(flatten)]
     pub flow: FlowOptions,
 }
@@ -43,6 +52,12 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> Result<ExitCode> {
     let mut config = args.flow.pipeline_config()?;
     config.analyzers = true;
     let mut pipeline = Pipeline::new(config);
+    // Open first: a bad database is reported before the capture is read.
+    let mut store = args
+        .db
+        .as_deref()
+        .map(|p| SqliteStore::open(p, OpenMode::Create))
+        .transpose()?;
     let input = capture::open(&args.file, quiet)?;
     let name = input.name.clone();
     let mut conn = LogDir::new(&args.out, args.format);
@@ -59,6 +74,20 @@ pub fn run(args: AnalyzeArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(e) = outcome.damaged_tail {
         if args.strict {
             anyhow::bail!("{name}: {e}");
+        }
+    }
+    if let (Some(store), Some(db)) = (store.as_mut(), args.db.as_ref()) {
+        let run = RunInfo {
+            source: name.clone(),
+            packets: outcome.packets,
+            first_packet: pipeline.summary().first_ts,
+            last_packet: pipeline.summary().last_ts,
+        };
+        // The identity stage's devices and the detectors' evidence go here
+        // once those stages are wired into the pipeline.
+        let run_id = persist_analysis(store, &run, &[], &[])?;
+        if !quiet {
+            eprintln!("{name}: run {run_id} stored in {}", db.display());
         }
     }
     if !quiet {

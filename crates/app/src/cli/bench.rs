@@ -31,6 +31,12 @@ pub struct BenchArgs {
     /// Instead of a file: create N concurrent UDP flows and report memory per flow.
     #[arg(long, value_name = "N")]
     pub flow_memory: Option<usize>,
+    /// Instead of a file: a store with N synthetic devices; times list and show, reports size per device.
+    #[arg(long, value_name = "N")]
+    pub store_devices: Option<usize>,
+    /// With --store-devices: keep the database at this new path (default: a temporary file).
+    #[arg(long, value_name = "PATH", requires = "store_devices")]
+    pub store_db: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -57,8 +63,11 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if let Some(n) = args.flow_memory {
         return flow_memory(n, args.json);
     }
+    if let Some(n) = args.store_devices {
+        return crate::cli::bench_store::run(n, args.store_db.as_deref(), args.json);
+    }
     let Some(path) = args.file.as_ref() else {
-        anyhow::bail!("give a capture FILE to measure, or --flow-memory N");
+        anyhow::bail!("give a capture FILE to measure, --flow-memory N or --store-devices N");
     };
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     // Validate once, so a bad file is reported before any timing.

@@ -2,7 +2,10 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_store;
 pub mod demo;
+pub mod devices;
+pub mod devices_view;
 pub mod flows;
 pub mod simulate;
 pub mod stats;
@@ -34,7 +37,11 @@ const EXAMPLES: &str = "Examples:
   gatewatch analyze capture.pcap --out logs/      conn.log, dns.log, ssl.log, http.log, mqtt_*.log, arp.log, …
   gatewatch stats capture.pcap --json             packets, span, protocol mix, weird counters
   gatewatch bench capture.pcap                    packets/s per pipeline stage
-  gatewatch simulate --devices 20 --hours 1 --seed 7 --attacks all --out sample/";
+  gatewatch simulate --devices 20 --hours 1 --seed 7 --attacks all --out sample/
+  gatewatch analyze capture.pcap --db fleet.db     also persist the run and its devices
+  gatewatch devices import inventory.csv --db fleet.db
+  gatewatch devices list --db fleet.db            observed devices with their declared names
+  gatewatch devices reconcile --db fleet.db       unknown, missing, mismatched devices";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -50,4 +57,6 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Simulate a sample fleet, analyze it and print a summary.
     Demo(demo::DemoArgs),
+    /// The device inventory in a database: list, show, import, export, reconcile.
+    Devices(devices::DevicesArgs),
 }

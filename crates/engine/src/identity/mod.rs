@@ -8,6 +8,7 @@
 //! declared inventory.
 
 pub mod model;
+pub mod reconcile;
 pub mod record;
 
 pub use model::{DeviceClass, DeviceKey, ParseDeviceClassError, ParseDeviceKeyError};

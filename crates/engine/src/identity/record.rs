@@ -160,6 +160,10 @@ impl DeviceRecord {
 pub struct DeclaredDevice {
     /// MAC or IP.
     pub key: Option<DeviceKey>,
+    /// The expected address when the device is keyed by MAC and the file also
+    /// gives an IP (`mac` and `ip` columns both filled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
     pub name: Option<String>,
     pub owner: Option<String>,
     pub site: Option<String>,
@@ -175,9 +179,227 @@ pub struct DeclaredDevice {
     pub support_end: Option<String>,
 }
 
+/// IP addresses kept per device record; the least recently seen is dropped beyond this.
+pub const MAX_RECORD_IPS: usize = 32;
+/// Hostnames kept per device record; the least recently seen is dropped beyond this.
+pub const MAX_RECORD_HOSTNAMES: usize = 16;
+/// VLAN ids and site names kept per device record (first ones kept).
+pub const MAX_RECORD_VLANS: usize = 16;
+pub const MAX_RECORD_SITES: usize = 16;
+/// Classification observations kept per device record (the heaviest).
+pub const MAX_RECORD_EVIDENCE: usize = 32;
+
+impl DeviceRecord {
+    /// Folds `other` (a later or parallel observation of the same device, e.g.
+    /// the next analysis run) into `self`: first seen is the earliest, last
+    /// seen the latest; IPs, hostnames, VLANs, sites and classification
+    /// evidence are unions bounded by the `MAX_RECORD_*` limits; traffic
+    /// totals add up; the class with the higher confidence wins (the newer
+    /// record on a tie); vendor, model, firmware and the DHCP fingerprint come
+    /// from the newer record when it has them.
+    pub fn merge(&mut self, other: &DeviceRecord) {
+        let other_newer = other.last_seen >= self.last_seen;
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.mac = self.mac.or(other.mac);
+        self.mac_randomized |= other.mac_randomized;
+        merge_seen(&mut self.ips, &other.ips, MAX_RECORD_IPS);
+        merge_seen(&mut self.hostnames, &other.hostnames, MAX_RECORD_HOSTNAMES);
+        union_bounded(&mut self.vlans, &other.vlans, MAX_RECORD_VLANS);
+        union_bounded(&mut self.sites, &other.sites, MAX_RECORD_SITES);
+        if other.dhcp.is_some() && (other_newer || self.dhcp.is_none()) {
+            self.dhcp.clone_from(&other.dhcp);
+        }
+        let other_class_wins = other.class != DeviceClass::Unknown
+            && (self.class == DeviceClass::Unknown
+                || other.confidence > self.confidence
+                || (other.confidence == self.confidence && other_newer));
+        if other_class_wins {
+            self.class = other.class;
+            self.confidence = other.confidence;
+        }
+        for (mine, theirs) in [
+            (&mut self.vendor, &other.vendor),
+            (&mut self.model, &other.model),
+            (&mut self.firmware, &other.firmware),
+        ] {
+            if theirs.is_some() && (other_newer || mine.is_none()) {
+                mine.clone_from(theirs);
+            }
+        }
+        for e in &other.evidence {
+            if !self
+                .evidence
+                .iter()
+                .any(|m| m.source == e.source && m.observed == e.observed)
+            {
+                self.evidence.push(e.clone());
+            }
+        }
+        self.evidence.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        self.evidence.truncate(MAX_RECORD_EVIDENCE);
+        let (t, o) = (&mut self.traffic, &other.traffic);
+        t.packets_out = t.packets_out.saturating_add(o.packets_out);
+        t.packets_in = t.packets_in.saturating_add(o.packets_in);
+        t.bytes_out = t.bytes_out.saturating_add(o.bytes_out);
+        t.bytes_in = t.bytes_in.saturating_add(o.bytes_in);
+        t.conns_out = t.conns_out.saturating_add(o.conns_out);
+        t.conns_in = t.conns_in.saturating_add(o.conns_in);
+    }
+}
+
+/// Union of two `Seen` lists by value (earliest first, latest last); beyond
+/// `max` the least recently seen values are dropped. Ordered by first sighting.
+fn merge_seen<T: Clone + PartialEq>(mine: &mut Vec<Seen<T>>, theirs: &[Seen<T>], max: usize) {
+    for s in theirs {
+        match mine.iter_mut().find(|m| m.value == s.value) {
+            Some(m) => {
+                m.first = m.first.min(s.first);
+                m.last = m.last.max(s.last);
+            }
+            None => mine.push(s.clone()),
+        }
+    }
+    if mine.len() > max {
+        mine.sort_by_key(|s| std::cmp::Reverse(s.last));
+        mine.truncate(max);
+    }
+    mine.sort_by_key(|s| s.first);
+}
+
+fn union_bounded<T: Clone + PartialEq>(mine: &mut Vec<T>, theirs: &[T], max: usize) {
+    for v in theirs {
+        if mine.len() >= max {
+            break;
+        }
+        if !mine.contains(v) {
+            mine.push(v.clone());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ts(secs: i64) -> Timestamp {
+        Timestamp::from_secs_nanos(secs, 0)
+    }
+
+    fn seen<T>(value: T, first: i64, last: i64) -> Seen<T> {
+        Seen {
+            value,
+            first: ts(first),
+            last: ts(last),
+        }
+    }
+
+    fn evidence(source: EvidenceSource, observed: &str, weight: f64) -> ClassEvidence {
+        ClassEvidence {
+            source,
+            observed: observed.to_string(),
+            class: None,
+            vendor: None,
+            model: None,
+            firmware: None,
+            weight,
+        }
+    }
+
+    #[test]
+    fn merge_spans_times_and_unions_addresses() {
+        let key: DeviceKey = "20:f8:5e:ca:91:52".parse().unwrap();
+        let mut a = DeviceRecord::new(key, ts(100));
+        a.last_seen = ts(200);
+        a.ips = vec![seen("10.0.0.5".parse().unwrap(), 100, 200)];
+        a.hostnames = vec![seen("cam-1".to_string(), 100, 200)];
+        a.vlans = vec![10];
+        a.traffic.packets_out = 5;
+        let mut b = DeviceRecord::new(key, ts(50));
+        b.last_seen = ts(300);
+        b.ips = vec![
+            seen("10.0.0.5".parse().unwrap(), 250, 300),
+            seen("10.0.0.9".parse().unwrap(), 280, 290),
+        ];
+        b.vlans = vec![10, 20];
+        b.traffic.packets_out = 7;
+        a.merge(&b);
+        assert_eq!((a.first_seen, a.last_seen), (ts(50), ts(300)));
+        assert_eq!(a.ips.len(), 2);
+        assert_eq!(a.ips[0].first, ts(100));
+        assert_eq!(a.ips[0].last, ts(300));
+        assert_eq!(a.current_ip(), Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(a.hostnames.len(), 1);
+        assert_eq!(a.vlans, vec![10, 20]);
+        assert_eq!(a.traffic.packets_out, 12);
+    }
+
+    #[test]
+    fn merge_keeps_the_confident_class_and_the_newest_firmware() {
+        let key: DeviceKey = "10.1.2.3".parse().unwrap();
+        let mut old = DeviceRecord::new(key, ts(100));
+        old.class = DeviceClass::Camera;
+        old.confidence = 0.9;
+        old.firmware = Some("1.0".into());
+        old.vendor = Some("Axis".into());
+        old.evidence = vec![evidence(EvidenceSource::Oui, "oui=axis", 0.5)];
+        let mut new = DeviceRecord::new(key, ts(500));
+        new.class = DeviceClass::Computer;
+        new.confidence = 0.4;
+        new.firmware = Some("2.0".into());
+        new.evidence = vec![
+            evidence(EvidenceSource::Oui, "oui=axis", 0.5),
+            evidence(EvidenceSource::HttpUserAgent, "ua=curl", 0.7),
+        ];
+        old.merge(&new);
+        assert_eq!(old.class, DeviceClass::Camera);
+        assert_eq!(old.confidence, 0.9);
+        assert_eq!(old.firmware.as_deref(), Some("2.0"));
+        assert_eq!(
+            old.vendor.as_deref(),
+            Some("Axis"),
+            "kept when the newer has none"
+        );
+        assert_eq!(
+            old.evidence.len(),
+            2,
+            "deduplicated by source and observation"
+        );
+        assert_eq!(old.evidence[0].observed, "ua=curl", "heaviest first");
+
+        let mut unknown = DeviceRecord::new(key, ts(0));
+        unknown.merge(&new);
+        assert_eq!(unknown.class, DeviceClass::Computer);
+    }
+
+    #[test]
+    fn merge_is_bounded() {
+        let key: DeviceKey = "10.1.2.3".parse().unwrap();
+        let mut a = DeviceRecord::new(key, ts(0));
+        for round in 0..3i64 {
+            let mut b = DeviceRecord::new(key, ts(round));
+            for i in 0..40i64 {
+                let t = round * 100 + i;
+                b.ips.push(seen(
+                    std::net::IpAddr::from([10, 0, round as u8, i as u8]),
+                    t,
+                    t,
+                ));
+                b.hostnames.push(seen(format!("h{round}-{i}"), t, t));
+                b.vlans.push((round * 100 + i) as u16);
+                b.evidence
+                    .push(evidence(EvidenceSource::Domain, &format!("d{t}"), t as f64));
+            }
+            a.merge(&b);
+        }
+        assert_eq!(a.ips.len(), MAX_RECORD_IPS);
+        assert_eq!(a.hostnames.len(), MAX_RECORD_HOSTNAMES);
+        assert_eq!(a.vlans.len(), MAX_RECORD_VLANS);
+        assert_eq!(a.evidence.len(), MAX_RECORD_EVIDENCE);
+        // The most recently seen addresses survive.
+        assert_eq!(a.current_ip(), Some(std::net::IpAddr::from([10, 0, 2, 39])));
+        assert!(a.ips.iter().all(|s| s.last >= ts(200)));
+    }
 
     #[test]
     fn device_record_json_round_trip() {
