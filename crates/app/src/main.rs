@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => cli::bench::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Train(args) => cli::train::run(args, cli.quiet),
+        Command::Eval(args) => cli::eval::run(args, cli.quiet),
     };
     match result {
         Ok(code) => code,

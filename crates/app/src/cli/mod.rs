@@ -3,9 +3,12 @@
 pub mod analyze;
 pub mod bench;
 pub mod demo;
+pub mod eval;
+pub mod eval_identify;
 pub mod flows;
 pub mod simulate;
 pub mod stats;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -34,7 +37,9 @@ const EXAMPLES: &str = "Examples:
   gatewatch analyze capture.pcap --out logs/         conn.log, dns.log, ssl.log, http.log, mqtt_*.log, …
   gatewatch stats capture.pcap --json             packets, span, protocol mix, weird counters
   gatewatch bench capture.pcap                    packets/s per pipeline stage
-  gatewatch simulate --devices 20 --hours 1 --seed 7 --attacks all --out sample/";
+  gatewatch simulate --devices 20 --hours 1 --seed 7 --attacks all --out sample/
+  gatewatch train identify iot-sentinel/ --out model.json   train the device-type classifier
+  gatewatch eval identify iot-sentinel/ --folds 5         cross-validate it by capture file";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -50,4 +55,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Simulate a sample fleet, analyze it and print a summary.
     Demo(demo::DemoArgs),
+    /// Train a model from labelled captures (`train identify DATA_DIR`).
+    Train(train::TrainArgs),
+    /// Measure gatewatch against ground truth (`eval identify DATA_DIR`).
+    Eval(eval::EvalArgs),
 }

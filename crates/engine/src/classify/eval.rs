@@ -104,6 +104,15 @@ impl Confusion {
             .collect()
     }
 
+    /// Accuracy when taking `a` for `b` (or `b` for `a`) counts as right,
+    /// for each listed pair: the score of a classifier that only has to name
+    /// the hardware, not the variant.
+    pub fn accuracy_merging(&self, pairs: &[(usize, usize)]) -> f64 {
+        let cell = |t: usize, p: usize| self.counts.get(t).and_then(|r| r.get(p)).copied().unwrap_or(0);
+        let extra: u32 = pairs.iter().map(|&(a, b)| cell(a, b) + cell(b, a)).sum();
+        f64::from(self.correct() + extra) / f64::from(self.total().max(1))
+    }
+
     /// Unordered label pairs with errors in either direction, most errors
     /// first: (a, b, a taken for b, b taken for a).
     pub fn confused_pairs(&self) -> Vec<(usize, usize, u32, u32)> {
@@ -162,12 +171,33 @@ pub fn stratified_folds(labels: &[usize], k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
-/// Stratified k-fold cross-validation.
-pub fn cross_validate(ds: &Dataset, k: usize, params: &ForestParams, seed: u64) -> Result<Evaluation, TrainError> {
+/// A train/test split of sample indices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// The k splits of stratified k-fold cross-validation.
+pub fn fold_splits(ds: &Dataset, k: usize, seed: u64) -> Vec<Split> {
     let labels: Vec<usize> = ds.samples.iter().map(|s| s.label).collect();
     let folds = stratified_folds(&labels, k, seed);
-    let split = |f: usize| -> (Vec<usize>, Vec<usize>) { (0..folds.len()).partition(|&i| folds.get(i) != Some(&f)) };
-    evaluate(ds, (0..k.max(1)).map(split), params)
+    (0..k.max(1))
+        .map(|f| {
+            let (train, test) = (0..folds.len()).partition(|&i| folds.get(i) != Some(&f));
+            Split { train, test }
+        })
+        .collect()
+}
+
+/// Stratified k-fold cross-validation, one fold after the other (callers
+/// with threads run [`fold_splits`] through [`evaluate_split`] themselves).
+pub fn cross_validate(ds: &Dataset, k: usize, params: &ForestParams, seed: u64) -> Result<Evaluation, TrainError> {
+    let parts = fold_splits(ds, k, seed)
+        .iter()
+        .map(|s| evaluate_split(ds, s, params))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Evaluation::merge(ds, parts))
 }
 
 /// Per group: trained on every other group, tested on this one.
@@ -179,65 +209,90 @@ pub struct GroupResult {
     pub unseen_labels: Vec<usize>,
 }
 
-/// Leave-one-group-out: each group is held out once.
-pub fn leave_group_out(ds: &Dataset, params: &ForestParams) -> Result<Vec<GroupResult>, TrainError> {
+/// One split per group: the group's samples held out, the rest for training.
+pub fn group_splits(ds: &Dataset) -> Vec<(String, Split)> {
     let mut groups: Vec<&str> = ds.samples.iter().map(|s| s.group.as_str()).collect();
     groups.sort_unstable();
     groups.dedup();
-    let mut results = Vec::new();
-    for group in groups {
-        let (train_idx, test_idx): (Vec<usize>, Vec<usize>) =
-            (0..ds.samples.len()).partition(|&i| ds.samples.get(i).is_some_and(|s| s.group != group));
-        let seen: Vec<usize> = train_idx.iter().filter_map(|&i| ds.samples.get(i)).map(|s| s.label).collect();
-        let mut unseen: Vec<usize> = test_idx
-            .iter()
-            .filter_map(|&i| ds.samples.get(i))
-            .map(|s| s.label)
-            .filter(|l| !seen.contains(l))
-            .collect();
-        unseen.sort_unstable();
-        unseen.dedup();
-        let evaluation = evaluate(ds, std::iter::once((train_idx, test_idx)), params)?;
-        results.push(GroupResult {
-            group: group.to_string(),
-            evaluation,
-            unseen_labels: unseen,
-        });
-    }
-    Ok(results)
+    groups
+        .into_iter()
+        .map(|group| {
+            let (train, test) =
+                (0..ds.samples.len()).partition(|&i| ds.samples.get(i).is_some_and(|s| s.group != group));
+            (group.to_string(), Split { train, test })
+        })
+        .collect()
 }
 
-/// Trains on each split's first half, predicts its second half.
-fn evaluate(
-    ds: &Dataset,
-    splits: impl Iterator<Item = (Vec<usize>, Vec<usize>)>,
-    params: &ForestParams,
-) -> Result<Evaluation, TrainError> {
+/// Labels of the split's test samples that none of its training samples has.
+pub fn unseen_labels(ds: &Dataset, split: &Split) -> Vec<usize> {
+    let label = |i: &usize| ds.samples.get(*i).map(|s| s.label);
+    let seen: Vec<usize> = split.train.iter().filter_map(label).collect();
+    let mut unseen: Vec<usize> = split.test.iter().filter_map(label).filter(|l| !seen.contains(l)).collect();
+    unseen.sort_unstable();
+    unseen.dedup();
+    unseen
+}
+
+/// Leave-one-group-out: each group is held out once.
+pub fn leave_group_out(ds: &Dataset, params: &ForestParams) -> Result<Vec<GroupResult>, TrainError> {
+    group_splits(ds)
+        .into_iter()
+        .map(|(group, split)| {
+            Ok(GroupResult {
+                unseen_labels: unseen_labels(ds, &split),
+                evaluation: evaluate_split(ds, &split, params)?,
+                group,
+            })
+        })
+        .collect()
+}
+
+/// Trains on the split's training samples and predicts its test samples.
+pub fn evaluate_split(ds: &Dataset, split: &Split, params: &ForestParams) -> Result<Evaluation, TrainError> {
     let mut confusion = Confusion::new(ds.labels.clone());
     let mut outcomes = Vec::new();
-    for (train_idx, test_idx) in splits {
-        if test_idx.is_empty() {
-            continue;
-        }
-        let forest = fit(ds, &train_idx, params)?;
-        for i in test_idx {
-            let Some(s) = ds.samples.get(i) else { continue };
-            let votes = forest.votes(&s.features);
-            let total = f64::from(votes.iter().sum::<u32>().max(1));
-            let (predicted, best) = votes
-                .iter()
-                .enumerate()
-                .fold((0, 0), |acc, (l, &v)| if v > acc.1 { (l, v) } else { acc });
-            confusion.add(s.label, predicted);
-            outcomes.push(Outcome {
-                sample: i,
-                predicted,
-                vote_share: f64::from(best) / total,
-            });
-        }
+    if split.test.is_empty() {
+        return Ok(Evaluation { confusion, outcomes });
     }
-    outcomes.sort_by_key(|o| o.sample);
+    let forest = fit(ds, &split.train, params)?;
+    for &i in &split.test {
+        let Some(s) = ds.samples.get(i) else { continue };
+        let votes = forest.votes(&s.features);
+        let total = f64::from(votes.iter().sum::<u32>().max(1));
+        // The first label with the most votes, as smartcore decides.
+        let (predicted, best) = votes
+            .iter()
+            .enumerate()
+            .fold((0, 0), |acc, (l, &v)| if v > acc.1 { (l, v) } else { acc });
+        confusion.add(s.label, predicted);
+        outcomes.push(Outcome {
+            sample: i,
+            predicted,
+            vote_share: f64::from(best) / total,
+        });
+    }
     Ok(Evaluation { confusion, outcomes })
+}
+
+impl Evaluation {
+    /// Adds up evaluations of disjoint test sets.
+    pub fn merge(ds: &Dataset, parts: Vec<Evaluation>) -> Evaluation {
+        let mut confusion = Confusion::new(ds.labels.clone());
+        let mut outcomes = Vec::new();
+        for part in parts {
+            for (t, row) in part.confusion.counts.iter().enumerate() {
+                for (p, &n) in row.iter().enumerate() {
+                    if let Some(cell) = confusion.counts.get_mut(t).and_then(|r| r.get_mut(p)) {
+                        *cell += n;
+                    }
+                }
+            }
+            outcomes.extend(part.outcomes);
+        }
+        outcomes.sort_by_key(|o| o.sample);
+        Evaluation { confusion, outcomes }
+    }
 }
 
 fn fit(ds: &Dataset, idx: &[usize], params: &ForestParams) -> Result<super::forest::Forest, TrainError> {
@@ -288,6 +343,8 @@ mod tests {
         assert_eq!(c.correct(), 4);
         assert_eq!(c.per_label(), vec![(1, 2), (1, 3), (2, 2)]);
         assert_eq!(c.confused_pairs(), vec![(0, 1, 1, 2)]);
+        assert!((c.accuracy_merging(&[(0, 1)]) - 1.0).abs() < 1e-12);
+        assert!((c.accuracy_merging(&[(1, 2)]) - 4.0 / 7.0).abs() < 1e-12);
     }
 
     #[test]

@@ -46,6 +46,12 @@ const SERVICE_PORTS: [u16; 15] = [
     53, 67, 80, 123, 137, 443, 1883, 1900, 5353, 5355, 5683, 8080, 8443, 8883, 50443,
 ];
 
+/// Lowest port of the ephemeral range of Linux (and so of most IoT stacks
+/// and phones); destination ports from here up are a peer's client port,
+/// noise rather than a service, and are only counted, never hashed.
+const EPHEMERAL_START: u16 = 32768;
+const EPHEMERAL_START_MINUS_1: u16 = EPHEMERAL_START - 1;
+
 /// The extractor's feature vector: values in the order of [`feature_names`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureVector {
@@ -141,7 +147,7 @@ struct ConnStats {
     responded: u32,
     to_local: u32,
     service: [u32; SERVICE_PORTS.len()],
-    /// Destination port classes: other well-known, registered, dynamic.
+    /// Destination port classes: other well-known, registered, ephemeral.
     port_class: [u32; 3],
     /// Originated: finished, no reply, rejected, other.
     states: [u32; 4],
@@ -226,7 +232,7 @@ impl FeatureExtractor {
             } else {
                 let class = match rec.resp_p {
                     0..=1023 => 0,
-                    1024..=49151 => 1,
+                    1024..=EPHEMERAL_START_MINUS_1 => 1,
                     _ => 2,
                 };
                 if let Some(slot) = c.port_class.get_mut(class) {
@@ -245,7 +251,7 @@ impl FeatureExtractor {
             c.duration_sum += rec.duration.map_or(0.0, |d| d.as_secs_f64());
             c.orig_bytes += rec.orig_bytes.unwrap_or(0);
             c.resp_bytes += rec.resp_bytes.unwrap_or(0);
-            if rec.resp_p < 49152 {
+            if rec.resp_p < EPHEMERAL_START {
                 c.dst_ports.add(&format!("{}/{}", rec.proto.as_str(), rec.resp_p));
             }
         } else if rec.resp_l2_addr == Some(self.mac) {
@@ -290,6 +296,11 @@ impl FeatureExtractor {
         &self.counters
     }
 
+    /// Every token the record bags hold, as `bag/token` (explanations, tests).
+    pub fn tokens(&self) -> Vec<String> {
+        self.records.tokens()
+    }
+
     /// Frames of the device seen so far.
     pub fn device_packets(&self) -> u64 {
         self.counters.device_packets
@@ -313,7 +324,7 @@ impl FeatureExtractor {
         for (port, &count) in SERVICE_PORTS.iter().zip(c.service.iter()) {
             out.put_with(|| format!("conn.dst_port_{port}"), f64::from(count));
         }
-        for (name, &count) in ["well_known", "registered", "dynamic"].iter().zip(c.port_class.iter()) {
+        for (name, &count) in ["well_known", "registered", "ephemeral"].iter().zip(c.port_class.iter()) {
             out.put_with(|| format!("conn.dst_other_{name}"), f64::from(count));
         }
         for (name, &count) in ["finished", "no_reply", "rejected", "other"].iter().zip(c.states.iter()) {

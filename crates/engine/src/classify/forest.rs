@@ -34,7 +34,10 @@ pub const MAX_NODES: usize = 1 << 16;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestParams {
     pub trees: u16,
-    /// Deepest split level (bounds the model size).
+    /// Deepest split level. Trees over many classes grow as chains that peel
+    /// off a class or two per split, so this must stay well above the number
+    /// of labels: a low limit ends trees in nodes of mixed labels, which vote
+    /// for the first of their labels.
     pub max_depth: u16,
     pub min_samples_leaf: usize,
     /// Features tried per split; `None` = √(feature count).
@@ -46,7 +49,7 @@ impl Default for ForestParams {
     fn default() -> Self {
         ForestParams {
             trees: 100,
-            max_depth: 12,
+            max_depth: 32,
             min_samples_leaf: 1,
             features_per_split: None,
             seed: 1,

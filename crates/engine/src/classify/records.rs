@@ -81,7 +81,7 @@ impl RecordFeatures {
     pub fn observe(&mut self, rec: &ProtoRecord, side: Side) {
         match rec {
             ProtoRecord::Dns(r) => self.dns(r, side),
-            ProtoRecord::Dhcp(DhcpRecord::V4(r)) if side == Side::Client => {
+            ProtoRecord::Dhcp(DhcpRecord::V4(r)) if side == Side::Client && is_client_message(&r.msg_type) => {
                 let n = &mut self.n;
                 n.dhcp += 1;
                 n.dhcp_param_list_len = n.dhcp_param_list_len.max(len_u32(r.param_list.len()));
@@ -325,6 +325,11 @@ impl RecordFeatures {
             .flat_map(|(bag, it)| it.map(move |t| format!("{bag}/{t}")))
             .collect()
     }
+}
+
+/// DHCPv4 messages a client sends (server answers carry the server's options).
+fn is_client_message(msg_type: &str) -> bool {
+    matches!(msg_type, "DISCOVER" | "REQUEST" | "DECLINE" | "RELEASE" | "INFORM" | "BOOTP")
 }
 
 fn join(codes: &[u64]) -> String {
