@@ -10,7 +10,8 @@ use etherparse::PacketBuilder;
 use gatewatch_engine::classify::capture::run_capture;
 use gatewatch_engine::classify::model::{BUILTIN_MODEL_PATH, MODEL_FORMAT_VERSION};
 use gatewatch_engine::classify::{
-    extract_capture, feature_count, feature_names, FeatureExtractor, FeatureVector, Model, ModelError,
+    extract_capture, feature_count, feature_names, FeatureExtractor, FeatureVector, Model,
+    ModelError,
 };
 use gatewatch_engine::decode::MacAddr;
 use gatewatch_engine::identity::model::{parse_mac, DeviceClass};
@@ -129,7 +130,10 @@ fn hand_built_setup_gives_the_device_own_features() {
     let v = &got.features;
     assert_eq!(v.values.len(), feature_count());
     assert_eq!(got.packets, 8);
-    assert_eq!(got.device_packets, 6, "the phone's frames are not the device's");
+    assert_eq!(
+        got.device_packets, 6,
+        "the phone's frames are not the device's"
+    );
     assert_eq!(feature(v, "sent.packets"), 5.0);
     assert_eq!(feature(v, "received.packets"), 1.0);
     assert_eq!(feature(v, "sent.kind.eapol"), 1.0);
@@ -142,7 +146,11 @@ fn hand_built_setup_gives_the_device_own_features() {
     assert_eq!(feature(v, "first.00.size"), 113.0);
     assert_eq!(feature(v, "first.01.kind"), 4.0);
     assert_eq!(feature(v, "first.02.kind"), 2.0);
-    assert_eq!(feature(v, "first.05.kind"), 0.0, "only five packets were sent");
+    assert_eq!(
+        feature(v, "first.05.kind"),
+        0.0,
+        "only five packets were sent"
+    );
     // Stack traits of the device, not of the phone.
     assert_eq!(feature(v, "tcp.first_syn_window"), 5840.0);
     assert_eq!(feature(v, "ip.ttl.mode"), 64.0);
@@ -168,7 +176,10 @@ fn tokens_name_the_model_not_the_unit() {
         "dns/q:tplinkcloud",
         "dns/q:devs",
     ] {
-        assert!(tokens.iter().any(|t| t == want), "missing {want} in {tokens:?}");
+        assert!(
+            tokens.iter().any(|t| t == want),
+            "missing {want} in {tokens:?}"
+        );
     }
     // The same capture seen for the phone holds none of the device's tokens.
     let mut phone = FeatureExtractor::new(MacAddr(PHONE));
@@ -182,7 +193,11 @@ fn empty_and_foreign_captures_give_a_zero_vector_not_an_error() {
     let got = extract_capture(Cursor::new(pcap(&[])), MacAddr(DEVICE)).unwrap();
     assert_eq!(got.device_packets, 0);
     assert_eq!(got.features.values.len(), feature_count());
-    let err = extract_capture(Cursor::new(b"PK\x03\x04 not a capture".to_vec()), MacAddr(DEVICE)).unwrap_err();
+    let err = extract_capture(
+        Cursor::new(b"PK\x03\x04 not a capture".to_vec()),
+        MacAddr(DEVICE),
+    )
+    .unwrap_err();
     assert!(!err.to_string().is_empty());
 }
 
@@ -207,10 +222,19 @@ fn builtin_model_loads_with_the_extractor_features() {
     let model = Model::builtin().unwrap();
     assert_eq!(model.labels().len(), 27);
     assert_eq!(model.header.feature_names.as_slice(), feature_names());
-    assert_eq!(model.forest.trees.len(), usize::from(model.header.training.params.trees));
-    assert!(builtin_text().len() < 1_000_000, "keep the shipped model well under 1 MB");
+    assert_eq!(
+        model.forest.trees.len(),
+        usize::from(model.header.training.params.trees)
+    );
+    assert!(
+        builtin_text().len() < 1_000_000,
+        "keep the shipped model well under 1 MB"
+    );
     // Writing it back gives the file byte for byte (thresholds read exactly).
-    assert!(model.to_json().unwrap() == builtin_text(), "the model file does not round-trip");
+    assert!(
+        model.to_json().unwrap() == builtin_text(),
+        "the model file does not round-trip"
+    );
 }
 
 #[test]
@@ -220,36 +244,67 @@ fn model_file_errors_say_what_is_wrong() {
     let future = text.replacen(&version, "\"format_version\": 99", 1);
     let err = Model::from_json(future.as_bytes()).unwrap_err();
     assert!(matches!(err, ModelError::FormatVersion { .. }), "{err}");
-    assert!(err.to_string().contains("99") && err.to_string().contains("retrain"), "{err}");
+    assert!(
+        err.to_string().contains("99") && err.to_string().contains("retrain"),
+        "{err}"
+    );
 
     let renamed = text.replacen("\"sent.packets\"", "\"sent.frames\"", 1);
     let err = Model::from_json(renamed.as_bytes()).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, ModelError::FeatureMismatch { index: 1, .. }), "{msg}");
-    assert!(msg.contains("sent.frames") && msg.contains("sent.packets"), "{msg}");
+    assert!(
+        matches!(err, ModelError::FeatureMismatch { index: 1, .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("sent.frames") && msg.contains("sent.packets"),
+        "{msg}"
+    );
 
     let other = text.replacen("gatewatch-identify-model", "something-else", 1);
-    assert!(matches!(Model::from_json(other.as_bytes()), Err(ModelError::WrongFormat { .. })));
+    assert!(matches!(
+        Model::from_json(other.as_bytes()),
+        Err(ModelError::WrongFormat { .. })
+    ));
 
     let cut = &text[..text.len() / 2];
     let err = Model::from_json(cut.as_bytes()).unwrap_err();
-    assert!(matches!(err, ModelError::NotJson { line, .. } if line > 1), "{err}");
+    assert!(
+        matches!(err, ModelError::NotJson { line, .. } if line > 1),
+        "{err}"
+    );
 
     // A child index pointing back at the root would loop: refused at load.
     let at = text.find("\"true_child\":[").unwrap() + "\"true_child\":[".len();
     let end = at + text[at..].find(',').unwrap();
     let looped = format!("{}0{}", &text[..at], &text[end..]);
     let err = Model::from_json(looped.as_bytes()).unwrap_err();
-    assert!(matches!(err, ModelError::Invalid { field: "forest", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ModelError::Invalid {
+                field: "forest",
+                ..
+            }
+        ),
+        "{err}"
+    );
 
     let model = Model::builtin().unwrap();
-    let short = FeatureVector { values: vec![0.0; 3] };
-    assert!(matches!(model.predict(&short), Err(ModelError::VectorLength { found: 3, .. })));
+    let short = FeatureVector {
+        values: vec![0.0; 3],
+    };
+    assert!(matches!(
+        model.predict(&short),
+        Err(ModelError::VectorLength { found: 3, .. })
+    ));
 }
 
 /// A capture of the IoT Sentinel data with its device MAC, or `None` (printed) when absent.
 fn sentinel(folder: &str, file: &str) -> Option<(PathBuf, MacAddr)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iot-sentinel").join(folder);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/iot-sentinel")
+        .join(folder);
     if !dir.is_dir() {
         eprintln!("skipping: {} not found", dir.display());
         return None;
@@ -264,20 +319,55 @@ fn builtin_model_names_the_right_type_on_real_captures() {
     // These captures were part of the training set: this checks the shipped
     // file and the extractor agree, not generalisation (`eval identify` does).
     let cases = [
-        ("TP-LinkPlugHS100", "Setup-C-2-STA.pcap", "TP-LinkPlugHS100", DeviceClass::Plug),
-        ("TP-LinkPlugHS110", "Setup-C-2-STA.pcap", "TP-LinkPlugHS110", DeviceClass::Plug),
-        ("D-LinkSiren", "Setup-C-7-STA.pcap", "D-LinkSiren", DeviceClass::Sensor),
-        ("HueBridge", "Setup-A-1-STA.pcap", "HueBridge", DeviceClass::Hub),
-        ("HueSwitch", "Setup-A-1-STA.pcap", "HueSwitch", DeviceClass::Sensor),
-        ("EdimaxCam2", "Setup-A-1-STA.pcap", "EdimaxCam", DeviceClass::Camera),
+        (
+            "TP-LinkPlugHS100",
+            "Setup-C-2-STA.pcap",
+            "TP-LinkPlugHS100",
+            DeviceClass::Plug,
+        ),
+        (
+            "TP-LinkPlugHS110",
+            "Setup-C-2-STA.pcap",
+            "TP-LinkPlugHS110",
+            DeviceClass::Plug,
+        ),
+        (
+            "D-LinkSiren",
+            "Setup-C-7-STA.pcap",
+            "D-LinkSiren",
+            DeviceClass::Sensor,
+        ),
+        (
+            "HueBridge",
+            "Setup-A-1-STA.pcap",
+            "HueBridge",
+            DeviceClass::Hub,
+        ),
+        (
+            "HueSwitch",
+            "Setup-A-1-STA.pcap",
+            "HueSwitch",
+            DeviceClass::Sensor,
+        ),
+        (
+            "EdimaxCam2",
+            "Setup-A-1-STA.pcap",
+            "EdimaxCam",
+            DeviceClass::Camera,
+        ),
         ("Aria", "Setup-A-1-STA.pcap", "Aria", DeviceClass::Appliance),
     ];
     let model = Model::builtin().unwrap();
     for (folder, file, want, class) in cases {
-        let Some((path, mac)) = sentinel(folder, file) else { return };
+        let Some((path, mac)) = sentinel(folder, file) else {
+            return;
+        };
         let got = extract_capture(std::fs::File::open(&path).unwrap(), mac).unwrap();
         let p = model.predict(&got.features).unwrap();
-        eprintln!("{folder}/{file}: {} ({:.2}), runner-up {:?}", p.label, p.vote_share, p.runner_up);
+        eprintln!(
+            "{folder}/{file}: {} ({:.2}), runner-up {:?}",
+            p.label, p.vote_share, p.runner_up
+        );
         assert_eq!(p.label, want, "{folder}/{file}");
         assert_eq!(p.class, class);
         assert!(p.vote_share > 0.5, "{folder}/{file}: {p:?}");

@@ -30,6 +30,8 @@ pub enum EvalMode {
 pub fn run(args: EvalArgs, quiet: bool) -> Result<ExitCode> {
     match args.mode {
         Some(EvalMode::Identify(a)) => eval_identify::run(a, quiet),
-        None => bail!("eval needs a mode: `gatewatch eval identify DATA_DIR` (see `gatewatch eval --help`)"),
+        None => bail!(
+            "eval needs a mode: `gatewatch eval identify DATA_DIR` (see `gatewatch eval --help`)"
+        ),
     }
 }

@@ -73,7 +73,8 @@ pub fn run(args: EvalIdentifyArgs, quiet: bool) -> Result<ExitCode> {
         params.max_depth
     );
     let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&to_json(&ds, &cv, &by_person, args.folds, params.seed))?;
+        let mut s =
+            serde_json::to_string_pretty(&to_json(&ds, &cv, &by_person, args.folds, params.seed))?;
         s.push('\n');
         s
     } else {
@@ -85,7 +86,9 @@ pub fn run(args: EvalIdentifyArgs, quiet: bool) -> Result<ExitCode> {
 
 /// Trains and tests every split, on all cores; results in split order.
 fn evaluate_all(ds: &Dataset, splits: &[Split], params: &ForestParams) -> Result<Vec<Evaluation>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, splits.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, splits.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, Result<Evaluation>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -95,7 +98,10 @@ fn evaluate_all(ds: &Dataset, splits: &[Split], params: &ForestParams) -> Result
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(split) = splits.get(i) else { break };
-                        mine.push((i, evaluate_split(ds, split, params).map_err(anyhow::Error::from)));
+                        mine.push((
+                            i,
+                            evaluate_split(ds, split, params).map_err(anyhow::Error::from),
+                        ));
                     }
                     mine
                 })
@@ -103,7 +109,14 @@ fn evaluate_all(ds: &Dataset, splits: &[Split], params: &ForestParams) -> Result
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec![(usize::MAX, Err(anyhow::anyhow!("an evaluation thread panicked")))]))
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![(
+                        usize::MAX,
+                        Err(anyhow::anyhow!("an evaluation thread panicked")),
+                    )]
+                })
+            })
             .collect()
     });
     done.sort_by_key(|(i, _)| *i);
@@ -113,7 +126,10 @@ fn evaluate_all(ds: &Dataset, splits: &[Split], params: &ForestParams) -> Result
 /// Label index pairs of [`SAME_TRAFFIC_PAIRS`] present in the dataset.
 fn same_traffic_pairs(ds: &Dataset) -> Vec<(usize, usize)> {
     let find = |l: &str| ds.labels.iter().position(|x| x == l);
-    SAME_TRAFFIC_PAIRS.iter().filter_map(|(a, b)| Some((find(a)?, find(b)?))).collect()
+    SAME_TRAFFIC_PAIRS
+        .iter()
+        .filter_map(|(a, b)| Some((find(a)?, find(b)?)))
+        .collect()
 }
 
 /// The text report.
@@ -121,12 +137,24 @@ pub fn report(title: &str, ds: &Dataset, cv: &Evaluation, by_person: &[GroupResu
     let c = &cv.confusion;
     let mut out = String::new();
     outln!(out, "{title}");
-    outln!(out, "accuracy: {:.4} ({}/{})", c.accuracy(), c.correct(), c.total());
+    outln!(
+        out,
+        "accuracy: {:.4} ({}/{})",
+        c.accuracy(),
+        c.correct(),
+        c.total()
+    );
     let pairs = same_traffic_pairs(ds);
     if !pairs.is_empty() {
         let names: Vec<String> = pairs
             .iter()
-            .map(|&(a, b)| format!("{}={}", ds.labels.get(a).map_or("", String::as_str), ds.labels.get(b).map_or("", String::as_str)))
+            .map(|&(a, b)| {
+                format!(
+                    "{}={}",
+                    ds.labels.get(a).map_or("", String::as_str),
+                    ds.labels.get(b).map_or("", String::as_str)
+                )
+            })
             .collect();
         outln!(
             out,
@@ -137,20 +165,43 @@ pub fn report(title: &str, ds: &Dataset, cv: &Evaluation, by_person: &[GroupResu
     }
     outln!(out);
     outln!(out, "per type:");
-    outln!(out, "  {:<4}  {:<20} {:>7}  {:>8}  most often taken for", "code", "type", "right", "accuracy");
+    outln!(
+        out,
+        "  {:<4}  {:<20} {:>7}  {:>8}  most often taken for",
+        "code",
+        "type",
+        "right",
+        "accuracy"
+    );
     for (i, (right, total)) in c.per_label().into_iter().enumerate() {
         let label = ds.labels.get(i).map_or("", String::as_str);
         let worst = c
             .counts
             .get(i)
-            .and_then(|row| row.iter().enumerate().filter(|&(j, &n)| j != i && n > 0).max_by_key(|&(j, &n)| (n, std::cmp::Reverse(j))))
+            .and_then(|row| {
+                row.iter()
+                    .enumerate()
+                    .filter(|&(j, &n)| j != i && n > 0)
+                    .max_by_key(|&(j, &n)| (n, std::cmp::Reverse(j)))
+            })
             .map(|(j, n)| format!("{} ({n})", ds.labels.get(j).map_or("", String::as_str)))
             .unwrap_or_default();
         let acc = f64::from(right) / f64::from(total.max(1));
-        outln!(out, "  {:<4}  {:<20} {:>3}/{:<3}  {:>8.3}  {worst}", short_code(label), label, right, total, acc);
+        outln!(
+            out,
+            "  {:<4}  {:<20} {:>3}/{:<3}  {:>8.3}  {worst}",
+            short_code(label),
+            label,
+            right,
+            total,
+            acc
+        );
     }
     outln!(out);
-    outln!(out, "confusion matrix (rows: true type, columns: predicted type, `.` = 0):");
+    outln!(
+        out,
+        "confusion matrix (rows: true type, columns: predicted type, `.` = 0):"
+    );
     matrix(&mut out, c);
     outln!(out);
     outln!(out, "most confused pairs (a taken for b + b taken for a):");
@@ -162,21 +213,50 @@ pub fn report(title: &str, ds: &Dataset, cv: &Evaluation, by_person: &[GroupResu
         let name = |i: usize| ds.labels.get(i).map_or("", String::as_str);
         outln!(out, "  {:<20} <-> {:<20} {ab} + {ba}", name(*a), name(*b));
     }
-    let wrong: Vec<_> = cv.outcomes.iter().filter(|o| ds.samples.get(o.sample).is_some_and(|s| s.label != o.predicted)).collect();
+    let wrong: Vec<_> = cv
+        .outcomes
+        .iter()
+        .filter(|o| {
+            ds.samples
+                .get(o.sample)
+                .is_some_and(|s| s.label != o.predicted)
+        })
+        .collect();
     outln!(out);
     outln!(out, "misclassified captures ({}):", wrong.len());
     for o in wrong {
-        let Some(s) = ds.samples.get(o.sample) else { continue };
+        let Some(s) = ds.samples.get(o.sample) else {
+            continue;
+        };
         let name = |i: usize| ds.labels.get(i).map_or("", String::as_str);
-        outln!(out, "  {}: {} taken for {} (vote share {:.2})", short_source(&s.source), name(s.label), name(o.predicted), o.vote_share);
+        outln!(
+            out,
+            "  {}: {} taken for {} (vote share {:.2})",
+            short_source(&s.source),
+            name(s.label),
+            name(o.predicted),
+            o.vote_share
+        );
     }
     if !by_person.is_empty() {
         outln!(out);
-        outln!(out, "leave-one-person-out (train on the other persons' captures, test on this person's):");
+        outln!(
+            out,
+            "leave-one-person-out (train on the other persons' captures, test on this person's):"
+        );
         for g in by_person {
             let e = &g.evaluation.confusion;
-            let unseen: Vec<&str> = g.unseen_labels.iter().filter_map(|&l| ds.labels.get(l).map(String::as_str)).collect();
-            let unseen_n: u32 = g.unseen_labels.iter().filter_map(|&l| e.counts.get(l)).map(|r| r.iter().sum::<u32>()).sum();
+            let unseen: Vec<&str> = g
+                .unseen_labels
+                .iter()
+                .filter_map(|&l| ds.labels.get(l).map(String::as_str))
+                .collect();
+            let unseen_n: u32 = g
+                .unseen_labels
+                .iter()
+                .filter_map(|&l| e.counts.get(l))
+                .map(|r| r.iter().sum::<u32>())
+                .sum();
             let seen_total = e.total() - unseen_n;
             let seen_acc = f64::from(e.correct()) / f64::from(seen_total.max(1));
             outln!(
@@ -237,7 +317,13 @@ fn matrix(out: &mut String, c: &Confusion) {
     }
 }
 
-fn to_json(ds: &Dataset, cv: &Evaluation, by_person: &[GroupResult], folds: usize, seed: u64) -> Value {
+fn to_json(
+    ds: &Dataset,
+    cv: &Evaluation,
+    by_person: &[GroupResult],
+    folds: usize,
+    seed: u64,
+) -> Value {
     let c = &cv.confusion;
     let name = |i: usize| ds.labels.get(i).cloned().unwrap_or_default();
     let per_type: Vec<Value> = c

@@ -85,7 +85,8 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<ExitCode> {
         .train_model(&params, &description)
         .with_context(|| format!("{}: training failed", args.data.display()))?;
     let json = model.to_json().context("serialising the model")?;
-    fs::write(&args.out, &json).with_context(|| format!("{}: cannot write the model", args.out.display()))?;
+    fs::write(&args.out, &json)
+        .with_context(|| format!("{}: cannot write the model", args.out.display()))?;
     let trees = model.forest.trees.len();
     let nodes: usize = model.forest.trees.iter().map(|t| t.feature.len()).sum();
     let mut out = String::new();
@@ -146,12 +147,15 @@ pub fn load_dataset(dir: &Path, quiet: bool) -> Result<Dataset> {
 
 /// IoT Sentinel labels in the dataset's order, others after them by name.
 fn label_order(label: &str) -> (usize, String) {
-    let known = classify::IOT_SENTINEL_TYPES.iter().position(|t| t.label == label);
+    let known = classify::IOT_SENTINEL_TYPES
+        .iter()
+        .position(|t| t.label == label);
     (known.unwrap_or(usize::MAX), label.to_string())
 }
 
 fn list_jobs(dir: &Path) -> Result<Vec<Job>> {
-    let entries = fs::read_dir(dir).with_context(|| format!("{}: cannot read the data directory", dir.display()))?;
+    let entries = fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read the data directory", dir.display()))?;
     let mut folders: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
@@ -169,7 +173,10 @@ fn list_jobs(dir: &Path) -> Result<Vec<Job>> {
         }
         captures.sort();
         let mac = read_mac(&folder)?;
-        let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let label = label_for_folder(&name).to_string();
         for path in captures {
             let group = setup_person(&path);
@@ -185,24 +192,41 @@ fn list_jobs(dir: &Path) -> Result<Vec<Job>> {
 }
 
 fn is_capture(p: &Path) -> bool {
-    let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    p.is_file() && [".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz"].iter().any(|e| name.ends_with(e))
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    p.is_file()
+        && [".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz"]
+            .iter()
+            .any(|e| name.ends_with(e))
 }
 
 /// The MAC in `<folder>/_iotdevice-mac.txt` (the first word that parses).
 fn read_mac(folder: &Path) -> Result<MacAddr> {
     let path = folder.join(MAC_FILE);
     let text = fs::read_to_string(&path).with_context(|| {
-        format!("{}: cannot read; every label folder needs the device's MAC in {MAC_FILE}", path.display())
+        format!(
+            "{}: cannot read; every label folder needs the device's MAC in {MAC_FILE}",
+            path.display()
+        )
     })?;
     text.split_whitespace()
         .find_map(parse_mac)
-        .with_context(|| format!("{}: no MAC address (aa:bb:cc:dd:ee:ff) in the file", path.display()))
+        .with_context(|| {
+            format!(
+                "{}: no MAC address (aa:bb:cc:dd:ee:ff) in the file",
+                path.display()
+            )
+        })
 }
 
 /// `Setup-C-12-STA.pcap` → `C` (the person who ran the setup); `-` otherwise.
 fn setup_person(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     name.strip_prefix("Setup-")
         .and_then(|rest| rest.split('-').next())
         .filter(|p| !p.is_empty())
@@ -212,16 +236,28 @@ fn setup_person(path: &Path) -> String {
 
 /// Extracts every job's features, on all cores, in job order.
 fn extract_all(jobs: &[Job], quiet: bool) -> Result<Vec<Vec<f64>>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len().max(1));
     let chunk = jobs.len().div_ceil(workers);
     let results: Vec<Result<Vec<f64>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .chunks(chunk.max(1))
-            .map(|part| scope.spawn(move || part.iter().map(|j| extract_one(j, quiet)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|j| extract_one(j, quiet))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err(anyhow::anyhow!("a feature extraction thread panicked"))]))
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(anyhow::anyhow!("a feature extraction thread panicked"))]
+                })
+            })
             .collect()
     });
     results.into_iter().collect()
@@ -230,13 +266,21 @@ fn extract_all(jobs: &[Job], quiet: bool) -> Result<Vec<Vec<f64>>> {
 fn extract_one(job: &Job, quiet: bool) -> Result<Vec<f64>> {
     let name = job.path.display();
     let file = fs::File::open(&job.path).with_context(|| format!("{name}: cannot open"))?;
-    let got = classify::extract_capture(file, job.mac).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let got =
+        classify::extract_capture(file, job.mac).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     if !quiet {
         if let Some(e) = &got.damaged_tail {
-            tracing::warn!("{name}: stopped reading: {e}; the {} packets before it were used", got.packets);
+            tracing::warn!(
+                "{name}: stopped reading: {e}; the {} packets before it were used",
+                got.packets
+            );
         }
         if got.device_packets == 0 {
-            tracing::warn!("{name}: no frame of {} (label {}) in the capture", job.mac, job.label);
+            tracing::warn!(
+                "{name}: no frame of {} (label {}) in the capture",
+                job.mac,
+                job.label
+            );
         }
     }
     Ok(got.features.values)

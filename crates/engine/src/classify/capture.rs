@@ -78,7 +78,11 @@ pub fn run_capture<R: Read>(
 
 /// Hands the records produced so far to the extractor, records first (a
 /// connection's protocol records are written before its conn record).
-fn drain(extractor: &mut FeatureExtractor, conns: &mut Vec<ConnRecord>, records: &mut Vec<ProtoRecord>) {
+fn drain(
+    extractor: &mut FeatureExtractor,
+    conns: &mut Vec<ConnRecord>,
+    records: &mut Vec<ProtoRecord>,
+) {
     for rec in records.drain(..) {
         extractor.observe_record(&rec);
     }

@@ -44,7 +44,11 @@ impl Dataset {
     }
 
     /// Trains a model on every sample.
-    pub fn train_model(&self, params: &ForestParams, description: &str) -> Result<Model, TrainError> {
+    pub fn train_model(
+        &self,
+        params: &ForestParams,
+        description: &str,
+    ) -> Result<Model, TrainError> {
         let forest = fit(self, &(0..self.samples.len()).collect::<Vec<_>>(), params)?;
         Ok(Model::new(
             self.labels.clone(),
@@ -77,7 +81,11 @@ impl Confusion {
     }
 
     pub fn add(&mut self, truth: usize, predicted: usize) {
-        if let Some(cell) = self.counts.get_mut(truth).and_then(|row| row.get_mut(predicted)) {
+        if let Some(cell) = self
+            .counts
+            .get_mut(truth)
+            .and_then(|row| row.get_mut(predicted))
+        {
             *cell += 1;
         }
     }
@@ -87,7 +95,11 @@ impl Confusion {
     }
 
     pub fn correct(&self) -> u32 {
-        self.counts.iter().enumerate().filter_map(|(i, row)| row.get(i)).sum()
+        self.counts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| row.get(i))
+            .sum()
     }
 
     /// Share of samples predicted right (0 when empty).
@@ -108,7 +120,13 @@ impl Confusion {
     /// for each listed pair: the score of a classifier that only has to name
     /// the hardware, not the variant.
     pub fn accuracy_merging(&self, pairs: &[(usize, usize)]) -> f64 {
-        let cell = |t: usize, p: usize| self.counts.get(t).and_then(|r| r.get(p)).copied().unwrap_or(0);
+        let cell = |t: usize, p: usize| {
+            self.counts
+                .get(t)
+                .and_then(|r| r.get(p))
+                .copied()
+                .unwrap_or(0)
+        };
         let extra: u32 = pairs.iter().map(|&(a, b)| cell(a, b) + cell(b, a)).sum();
         f64::from(self.correct() + extra) / f64::from(self.total().max(1))
     }
@@ -116,7 +134,13 @@ impl Confusion {
     /// Unordered label pairs with errors in either direction, most errors
     /// first: (a, b, a taken for b, b taken for a).
     pub fn confused_pairs(&self) -> Vec<(usize, usize, u32, u32)> {
-        let cell = |t: usize, p: usize| self.counts.get(t).and_then(|r| r.get(p)).copied().unwrap_or(0);
+        let cell = |t: usize, p: usize| {
+            self.counts
+                .get(t)
+                .and_then(|r| r.get(p))
+                .copied()
+                .unwrap_or(0)
+        };
         let n = self.labels.len();
         let mut pairs: Vec<(usize, usize, u32, u32)> = (0..n)
             .flat_map(|a| ((a + 1)..n).map(move |b| (a, b)))
@@ -153,7 +177,9 @@ pub fn stratified_folds(labels: &[usize], k: usize, seed: u64) -> Vec<usize> {
     let max_label = labels.iter().copied().max().unwrap_or(0);
     let mut next = 0usize;
     for label in 0..=max_label {
-        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels.get(i) == Some(&label)).collect();
+        let mut members: Vec<usize> = (0..labels.len())
+            .filter(|&i| labels.get(i) == Some(&label))
+            .collect();
         // Fisher–Yates with the seeded generator.
         for i in (1..members.len()).rev() {
             let j = usize::try_from(rng.next() % (i as u64 + 1)).unwrap_or(0);
@@ -192,7 +218,12 @@ pub fn fold_splits(ds: &Dataset, k: usize, seed: u64) -> Vec<Split> {
 
 /// Stratified k-fold cross-validation, one fold after the other (callers
 /// with threads run [`fold_splits`] through [`evaluate_split`] themselves).
-pub fn cross_validate(ds: &Dataset, k: usize, params: &ForestParams, seed: u64) -> Result<Evaluation, TrainError> {
+pub fn cross_validate(
+    ds: &Dataset,
+    k: usize,
+    params: &ForestParams,
+    seed: u64,
+) -> Result<Evaluation, TrainError> {
     let parts = fold_splits(ds, k, seed)
         .iter()
         .map(|s| evaluate_split(ds, s, params))
@@ -217,8 +248,8 @@ pub fn group_splits(ds: &Dataset) -> Vec<(String, Split)> {
     groups
         .into_iter()
         .map(|group| {
-            let (train, test) =
-                (0..ds.samples.len()).partition(|&i| ds.samples.get(i).is_some_and(|s| s.group != group));
+            let (train, test) = (0..ds.samples.len())
+                .partition(|&i| ds.samples.get(i).is_some_and(|s| s.group != group));
             (group.to_string(), Split { train, test })
         })
         .collect()
@@ -228,14 +259,22 @@ pub fn group_splits(ds: &Dataset) -> Vec<(String, Split)> {
 pub fn unseen_labels(ds: &Dataset, split: &Split) -> Vec<usize> {
     let label = |i: &usize| ds.samples.get(*i).map(|s| s.label);
     let seen: Vec<usize> = split.train.iter().filter_map(label).collect();
-    let mut unseen: Vec<usize> = split.test.iter().filter_map(label).filter(|l| !seen.contains(l)).collect();
+    let mut unseen: Vec<usize> = split
+        .test
+        .iter()
+        .filter_map(label)
+        .filter(|l| !seen.contains(l))
+        .collect();
     unseen.sort_unstable();
     unseen.dedup();
     unseen
 }
 
 /// Leave-one-group-out: each group is held out once.
-pub fn leave_group_out(ds: &Dataset, params: &ForestParams) -> Result<Vec<GroupResult>, TrainError> {
+pub fn leave_group_out(
+    ds: &Dataset,
+    params: &ForestParams,
+) -> Result<Vec<GroupResult>, TrainError> {
     group_splits(ds)
         .into_iter()
         .map(|(group, split)| {
@@ -249,11 +288,18 @@ pub fn leave_group_out(ds: &Dataset, params: &ForestParams) -> Result<Vec<GroupR
 }
 
 /// Trains on the split's training samples and predicts its test samples.
-pub fn evaluate_split(ds: &Dataset, split: &Split, params: &ForestParams) -> Result<Evaluation, TrainError> {
+pub fn evaluate_split(
+    ds: &Dataset,
+    split: &Split,
+    params: &ForestParams,
+) -> Result<Evaluation, TrainError> {
     let mut confusion = Confusion::new(ds.labels.clone());
     let mut outcomes = Vec::new();
     if split.test.is_empty() {
-        return Ok(Evaluation { confusion, outcomes });
+        return Ok(Evaluation {
+            confusion,
+            outcomes,
+        });
     }
     let forest = fit(ds, &split.train, params)?;
     for &i in &split.test {
@@ -261,10 +307,11 @@ pub fn evaluate_split(ds: &Dataset, split: &Split, params: &ForestParams) -> Res
         let votes = forest.votes(&s.features);
         let total = f64::from(votes.iter().sum::<u32>().max(1));
         // The first label with the most votes, as smartcore decides.
-        let (predicted, best) = votes
-            .iter()
-            .enumerate()
-            .fold((0, 0), |acc, (l, &v)| if v > acc.1 { (l, v) } else { acc });
+        let (predicted, best) =
+            votes
+                .iter()
+                .enumerate()
+                .fold((0, 0), |acc, (l, &v)| if v > acc.1 { (l, v) } else { acc });
         confusion.add(s.label, predicted);
         outcomes.push(Outcome {
             sample: i,
@@ -272,7 +319,10 @@ pub fn evaluate_split(ds: &Dataset, split: &Split, params: &ForestParams) -> Res
             vote_share: f64::from(best) / total,
         });
     }
-    Ok(Evaluation { confusion, outcomes })
+    Ok(Evaluation {
+        confusion,
+        outcomes,
+    })
 }
 
 impl Evaluation {
@@ -291,14 +341,24 @@ impl Evaluation {
             outcomes.extend(part.outcomes);
         }
         outcomes.sort_by_key(|o| o.sample);
-        Evaluation { confusion, outcomes }
+        Evaluation {
+            confusion,
+            outcomes,
+        }
     }
 }
 
-fn fit(ds: &Dataset, idx: &[usize], params: &ForestParams) -> Result<super::forest::Forest, TrainError> {
+fn fit(
+    ds: &Dataset,
+    idx: &[usize],
+    params: &ForestParams,
+) -> Result<super::forest::Forest, TrainError> {
     let picked: Vec<&Sample> = idx.iter().filter_map(|&i| ds.samples.get(i)).collect();
     let rows: Vec<Vec<f64>> = picked.iter().map(|s| s.features.clone()).collect();
-    let y: Vec<u32> = picked.iter().map(|s| u32::try_from(s.label).unwrap_or(u32::MAX)).collect();
+    let y: Vec<u32> = picked
+        .iter()
+        .map(|s| u32::try_from(s.label).unwrap_or(u32::MAX))
+        .collect();
     train(&rows, &y, ds.labels.len(), params)
 }
 
@@ -359,12 +419,17 @@ mod tests {
             })
             .collect();
         let ds = Dataset { labels, samples };
-        let p = ForestParams { trees: 5, ..ForestParams::default() };
+        let p = ForestParams {
+            trees: 5,
+            ..ForestParams::default()
+        };
         let ev = cross_validate(&ds, 4, &p, 3).unwrap();
         assert_eq!(ev.confusion.total(), 40);
         assert_eq!(ev.confusion.correct(), 40);
         let groups = leave_group_out(&ds, &p).unwrap();
         assert_eq!(groups.len(), 2);
-        assert!(groups.iter().all(|g| g.evaluation.confusion.accuracy() == 1.0 && g.unseen_labels.is_empty()));
+        assert!(groups
+            .iter()
+            .all(|g| g.evaluation.confusion.accuracy() == 1.0 && g.unseen_labels.is_empty()));
     }
 }

@@ -84,7 +84,8 @@ impl FeatureOut {
         if let Some(names) = &mut self.names {
             names.push(name());
         }
-        self.values.push(if value.is_finite() { value } else { 0.0 });
+        self.values
+            .push(if value.is_finite() { value } else { 0.0 });
     }
 
     /// One feature per bucket of a token bag: `{prefix}.{i:02}`.
@@ -252,25 +253,25 @@ impl FeatureExtractor {
             c.orig_bytes += rec.orig_bytes.unwrap_or(0);
             c.resp_bytes += rec.resp_bytes.unwrap_or(0);
             if rec.resp_p < EPHEMERAL_START {
-                c.dst_ports.add(&format!("{}/{}", rec.proto.as_str(), rec.resp_p));
+                c.dst_ports
+                    .add(&format!("{}/{}", rec.proto.as_str(), rec.resp_p));
             }
         } else if rec.resp_l2_addr == Some(self.mac) {
             self.counters.device_conns += 1;
             c.responded += 1;
-            c.listen_ports.add(&format!("{}/{}", rec.proto.as_str(), rec.resp_p));
+            c.listen_ports
+                .add(&format!("{}/{}", rec.proto.as_str(), rec.resp_p));
         }
     }
 
     /// One protocol record; kept when its connection involves the device.
     pub fn observe_record(&mut self, rec: &ProtoRecord) {
         let side = match rec {
-            ProtoRecord::Dhcp(DhcpRecord::V4(d)) => {
-                match d.mac.as_deref().and_then(parse_mac) {
-                    Some(mac) if mac == self.mac => Some(Side::Client),
-                    Some(_) => None,
-                    None => self.side(&d.conn),
-                }
-            }
+            ProtoRecord::Dhcp(DhcpRecord::V4(d)) => match d.mac.as_deref().and_then(parse_mac) {
+                Some(mac) if mac == self.mac => Some(Side::Client),
+                Some(_) => None,
+                None => self.side(&d.conn),
+            },
             ProtoRecord::Dhcp(DhcpRecord::V6(d)) => self.side(&d.conn),
             ProtoRecord::Dns(DnsRecord { conn, .. }) => self.side(conn),
             other => conn_of(other).and_then(|c| self.side(c)),
@@ -324,10 +325,16 @@ impl FeatureExtractor {
         for (port, &count) in SERVICE_PORTS.iter().zip(c.service.iter()) {
             out.put_with(|| format!("conn.dst_port_{port}"), f64::from(count));
         }
-        for (name, &count) in ["well_known", "registered", "ephemeral"].iter().zip(c.port_class.iter()) {
+        for (name, &count) in ["well_known", "registered", "ephemeral"]
+            .iter()
+            .zip(c.port_class.iter())
+        {
             out.put_with(|| format!("conn.dst_other_{name}"), f64::from(count));
         }
-        for (name, &count) in ["finished", "no_reply", "rejected", "other"].iter().zip(c.states.iter()) {
+        for (name, &count) in ["finished", "no_reply", "rejected", "other"]
+            .iter()
+            .zip(c.states.iter())
+        {
             out.put_with(|| format!("conn.state_{name}"), f64::from(count));
         }
         let n = f64::from(c.originated.max(1));

@@ -115,26 +115,42 @@ impl Tree {
         if n == 0 || n > MAX_NODES {
             return Err(format!("{n} nodes (1 to {MAX_NODES} allowed)"));
         }
-        let lens = [self.threshold.len(), self.true_child.len(), self.false_child.len(), self.label.len()];
+        let lens = [
+            self.threshold.len(),
+            self.true_child.len(),
+            self.false_child.len(),
+            self.label.len(),
+        ];
         if lens.iter().any(|&l| l != n) {
-            return Err(format!("node arrays of different lengths ({n} features, {lens:?})"));
+            return Err(format!(
+                "node arrays of different lengths ({n} features, {lens:?})"
+            ));
         }
         for node in 0..n {
             let label = self.label.get(node).copied().unwrap_or(u32::MAX);
             if usize::try_from(label).map_or(true, |l| l >= labels) {
-                return Err(format!("node {node}: label {label} but the model has {labels} labels"));
+                return Err(format!(
+                    "node {node}: label {label} but the model has {labels} labels"
+                ));
             }
             let feature = self.feature.get(node).copied().unwrap_or(-1);
             if feature < 0 {
                 continue;
             }
             if usize::try_from(feature).map_or(true, |f| f >= features) {
-                return Err(format!("node {node}: feature {feature} but the model has {features}"));
+                return Err(format!(
+                    "node {node}: feature {feature} but the model has {features}"
+                ));
             }
-            for child in [self.true_child.get(node), self.false_child.get(node)].into_iter().flatten() {
+            for child in [self.true_child.get(node), self.false_child.get(node)]
+                .into_iter()
+                .flatten()
+            {
                 let c = usize::try_from(*child).unwrap_or(usize::MAX);
                 if c <= node || c >= n {
-                    return Err(format!("node {node}: child {child} must be after it and below {n}"));
+                    return Err(format!(
+                        "node {node}: child {child} must be after it and below {n}"
+                    ));
                 }
             }
             if !self.threshold.get(node).is_some_and(|t| t.is_finite()) {
@@ -157,7 +173,10 @@ impl Forest {
     pub fn votes(&self, x: &[f64]) -> Vec<u32> {
         let mut votes = vec![0u32; self.labels];
         for tree in &self.trees {
-            if let Some(slot) = tree.vote(x).and_then(|l| votes.get_mut(usize::try_from(l).ok()?)) {
+            if let Some(slot) = tree
+                .vote(x)
+                .and_then(|l| votes.get_mut(usize::try_from(l).ok()?))
+            {
                 *slot += 1;
             }
         }
@@ -167,17 +186,26 @@ impl Forest {
     /// Checks every tree (model files).
     pub fn validate(&self, features: usize) -> Result<(), String> {
         if self.trees.is_empty() || self.trees.len() > MAX_TREES {
-            return Err(format!("{} trees (1 to {MAX_TREES} allowed)", self.trees.len()));
+            return Err(format!(
+                "{} trees (1 to {MAX_TREES} allowed)",
+                self.trees.len()
+            ));
         }
         for (i, tree) in self.trees.iter().enumerate() {
-            tree.validate(features, self.labels).map_err(|e| format!("tree {i}: {e}"))?;
+            tree.validate(features, self.labels)
+                .map_err(|e| format!("tree {i}: {e}"))?;
         }
         Ok(())
     }
 }
 
 /// Fits a forest on `rows` with label indices `y` (below `labels`).
-pub fn train(rows: &[Vec<f64>], y: &[u32], labels: usize, p: &ForestParams) -> Result<Forest, TrainError> {
+pub fn train(
+    rows: &[Vec<f64>],
+    y: &[u32],
+    labels: usize,
+    p: &ForestParams,
+) -> Result<Forest, TrainError> {
     let (_, json) = fit_smartcore(rows, y, p)?;
     convert(&json, labels)
 }
@@ -185,7 +213,11 @@ pub fn train(rows: &[Vec<f64>], y: &[u32], labels: usize, p: &ForestParams) -> R
 type SmartForest = RandomForestClassifier<f64, u32, DenseMatrix<f64>, Vec<u32>>;
 
 /// smartcore's forest and its serde form.
-fn fit_smartcore(rows: &[Vec<f64>], y: &[u32], p: &ForestParams) -> Result<(SmartForest, Value), TrainError> {
+fn fit_smartcore(
+    rows: &[Vec<f64>],
+    y: &[u32],
+    p: &ForestParams,
+) -> Result<(SmartForest, Value), TrainError> {
     let x = matrix(rows)?;
     let mut distinct = y.to_vec();
     distinct.sort_unstable();
@@ -201,7 +233,8 @@ fn fit_smartcore(rows: &[Vec<f64>], y: &[u32], p: &ForestParams) -> Result<(Smar
     if let Some(m) = p.features_per_split {
         params = params.with_m(m);
     }
-    let fitted = SmartForest::fit(&x, &y.to_vec(), params).map_err(|e| TrainError::Fit(e.to_string()))?;
+    let fitted =
+        SmartForest::fit(&x, &y.to_vec(), params).map_err(|e| TrainError::Fit(e.to_string()))?;
     let json = serde_json::to_value(&fitted).map_err(|e| TrainError::Convert(e.to_string()))?;
     Ok((fitted, json))
 }
@@ -227,7 +260,10 @@ fn matrix(rows: &[Vec<f64>]) -> Result<DenseMatrix<f64>, TrainError> {
 /// split_value, true_child, false_child, …}], classes: [..]}], classes}`.
 fn convert(json: &Value, labels: usize) -> Result<Forest, TrainError> {
     let bad = |what: &str| TrainError::Convert(what.to_string());
-    let trees = json.get("trees").and_then(Value::as_array).ok_or_else(|| bad("no `trees` array"))?;
+    let trees = json
+        .get("trees")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no `trees` array"))?;
     let mut out = Vec::with_capacity(trees.len());
     for tree in trees {
         let classes: Vec<u32> = tree
@@ -238,7 +274,10 @@ fn convert(json: &Value, labels: usize) -> Result<Forest, TrainError> {
             .map(|c| c.as_u64().and_then(|c| u32::try_from(c).ok()))
             .collect::<Option<_>>()
             .ok_or_else(|| bad("non-integer class"))?;
-        let nodes = tree.get("nodes").and_then(Value::as_array).ok_or_else(|| bad("tree without `nodes`"))?;
+        let nodes = tree
+            .get("nodes")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("tree without `nodes`"))?;
         let mut t = Tree {
             feature: Vec::with_capacity(nodes.len()),
             threshold: Vec::with_capacity(nodes.len()),
@@ -257,12 +296,19 @@ fn convert(json: &Value, labels: usize) -> Result<Forest, TrainError> {
             t.label.push(label);
             match (int("true_child"), int("false_child")) {
                 (Some(a), Some(b)) => {
-                    let feature = int("split_feature").ok_or_else(|| bad("split without feature"))?;
-                    let value = node.get("split_value").and_then(Value::as_f64).ok_or_else(|| bad("split without value"))?;
-                    t.feature.push(i32::try_from(feature).map_err(|_| bad("feature index too large"))?);
+                    let feature =
+                        int("split_feature").ok_or_else(|| bad("split without feature"))?;
+                    let value = node
+                        .get("split_value")
+                        .and_then(Value::as_f64)
+                        .ok_or_else(|| bad("split without value"))?;
+                    t.feature
+                        .push(i32::try_from(feature).map_err(|_| bad("feature index too large"))?);
                     t.threshold.push(value);
-                    t.true_child.push(u32::try_from(a).map_err(|_| bad("child index too large"))?);
-                    t.false_child.push(u32::try_from(b).map_err(|_| bad("child index too large"))?);
+                    t.true_child
+                        .push(u32::try_from(a).map_err(|_| bad("child index too large"))?);
+                    t.false_child
+                        .push(u32::try_from(b).map_err(|_| bad("child index too large"))?);
                 }
                 _ => {
                     t.feature.push(-1);
@@ -275,8 +321,14 @@ fn convert(json: &Value, labels: usize) -> Result<Forest, TrainError> {
         out.push(t);
     }
     let forest = Forest { labels, trees: out };
-    let width = json.get("trees").and_then(|t| t.get(0)).and_then(|t| t.get("num_features")).and_then(Value::as_u64);
-    let width = width.and_then(|w| usize::try_from(w).ok()).unwrap_or(usize::MAX);
+    let width = json
+        .get("trees")
+        .and_then(|t| t.get(0))
+        .and_then(|t| t.get("num_features"))
+        .and_then(Value::as_u64);
+    let width = width
+        .and_then(|w| usize::try_from(w).ok())
+        .unwrap_or(usize::MAX);
     forest.validate(width).map_err(TrainError::Convert)?;
     Ok(forest)
 }
@@ -289,7 +341,9 @@ mod tests {
     fn blobs(n: usize) -> (Vec<Vec<f64>>, Vec<u32>) {
         let mut state = 7u64;
         let mut noise = move || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 33) as f64 / f64::from(1u32 << 31)) - 0.5
         };
         let mut rows = Vec::new();
@@ -297,7 +351,12 @@ mod tests {
         for i in 0..n {
             let label = (i % 3) as u32;
             let c = f64::from(label) * 2.0;
-            rows.push(vec![c + noise() * 3.0, -c + noise() * 3.0, noise(), c * 0.5 + noise()]);
+            rows.push(vec![
+                c + noise() * 3.0,
+                -c + noise() * 3.0,
+                noise(),
+                c * 0.5 + noise(),
+            ]);
             y.push(label);
         }
         (rows, y)
@@ -306,14 +365,22 @@ mod tests {
     #[test]
     fn matches_smartcore_predictions() {
         let (rows, y) = blobs(150);
-        let p = ForestParams { trees: 15, ..ForestParams::default() };
+        let p = ForestParams {
+            trees: 15,
+            ..ForestParams::default()
+        };
         let (fitted, json) = fit_smartcore(&rows, &y, &p).unwrap();
         let forest = convert(&json, 3).unwrap();
         let (test, _) = blobs(301);
         let theirs = fitted.predict(&matrix(&test).unwrap()).unwrap();
         for (row, want) in test.iter().zip(theirs) {
             let votes = forest.votes(row);
-            let best = votes.iter().enumerate().max_by_key(|(i, v)| (**v, std::cmp::Reverse(*i))).unwrap().0;
+            let best = votes
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, v)| (**v, std::cmp::Reverse(*i)))
+                .unwrap()
+                .0;
             assert_eq!(best as u32, want, "votes {votes:?} for {row:?}");
         }
     }
@@ -321,16 +388,37 @@ mod tests {
     #[test]
     fn same_seed_same_forest() {
         let (rows, y) = blobs(90);
-        let p = ForestParams { trees: 5, ..ForestParams::default() };
-        assert_eq!(train(&rows, &y, 3, &p).unwrap(), train(&rows, &y, 3, &p).unwrap());
-        let other = ForestParams { seed: 2, ..p.clone() };
-        assert_ne!(train(&rows, &y, 3, &p).unwrap(), train(&rows, &y, 3, &other).unwrap());
+        let p = ForestParams {
+            trees: 5,
+            ..ForestParams::default()
+        };
+        assert_eq!(
+            train(&rows, &y, 3, &p).unwrap(),
+            train(&rows, &y, 3, &p).unwrap()
+        );
+        let other = ForestParams {
+            seed: 2,
+            ..p.clone()
+        };
+        assert_ne!(
+            train(&rows, &y, 3, &p).unwrap(),
+            train(&rows, &y, 3, &other).unwrap()
+        );
     }
 
     #[test]
     fn damaged_trees_are_rejected() {
         let (rows, y) = blobs(60);
-        let forest = train(&rows, &y, 3, &ForestParams { trees: 2, ..ForestParams::default() }).unwrap();
+        let forest = train(
+            &rows,
+            &y,
+            3,
+            &ForestParams {
+                trees: 2,
+                ..ForestParams::default()
+            },
+        )
+        .unwrap();
         let mut bad = forest.clone();
         bad.trees[0].true_child[0] = 0; // a cycle back to the root
         assert!(bad.validate(4).unwrap_err().contains("child"));
@@ -343,13 +431,19 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        assert!(matches!(train(&[], &[], 2, &ForestParams::default()), Err(TrainError::Empty)));
+        assert!(matches!(
+            train(&[], &[], 2, &ForestParams::default()),
+            Err(TrainError::Empty)
+        ));
         let rows = vec![vec![1.0, 2.0], vec![1.0]];
         assert!(matches!(
             train(&rows, &[0, 1], 2, &ForestParams::default()),
             Err(TrainError::Ragged { index: 1, .. })
         ));
         let rows = vec![vec![1.0], vec![2.0]];
-        assert!(matches!(train(&rows, &[0, 0], 1, &ForestParams::default()), Err(TrainError::OneLabel(1))));
+        assert!(matches!(
+            train(&rows, &[0, 0], 1, &ForestParams::default()),
+            Err(TrainError::OneLabel(1))
+        ));
     }
 }

@@ -42,20 +42,62 @@ use DeviceClass::{Appliance, Camera, Hub, Plug, Sensor};
 /// The types, in the order of the dataset's README.
 pub const IOT_SENTINEL_TYPES: [DeviceType; 27] = [
     t("Aria", "Aria", Appliance, "Fitbit", "Aria WiFi scale"),
-    t("HomeMaticPlug", "HMPl", Plug, "eQ-3", "Homematic IP HMIP-PS"),
-    t("Withings", "With", Appliance, "Withings", "WS-30 wireless scale"),
+    t(
+        "HomeMaticPlug",
+        "HMPl",
+        Plug,
+        "eQ-3",
+        "Homematic IP HMIP-PS",
+    ),
+    t(
+        "Withings",
+        "With",
+        Appliance,
+        "Withings",
+        "WS-30 wireless scale",
+    ),
     t("MAXGateway", "MAXg", Hub, "eQ-3", "MAX! Cube LAN Gateway"),
     t("HueBridge", "HueB", Hub, "Philips", "Hue Bridge 3241312018"),
-    t("HueSwitch", "HueS", Sensor, "Philips", "Hue Light Switch PTM 215Z"),
-    t("EdnetGateway", "EdGw", Hub, "ednet", "ednet.living Starter kit Gateway"),
-    t("EdnetCam", "EdCm", Camera, "ednet", "Wireless indoor IP camera Cube"),
+    t(
+        "HueSwitch",
+        "HueS",
+        Sensor,
+        "Philips",
+        "Hue Light Switch PTM 215Z",
+    ),
+    t(
+        "EdnetGateway",
+        "EdGw",
+        Hub,
+        "ednet",
+        "ednet.living Starter kit Gateway",
+    ),
+    t(
+        "EdnetCam",
+        "EdCm",
+        Camera,
+        "ednet",
+        "Wireless indoor IP camera Cube",
+    ),
     t("EdimaxCam", "ExCm", Camera, "Edimax", "IC-3115W"),
     t("Lightify", "Ligh", Hub, "Osram", "Lightify Gateway"),
-    t("WeMoInsightSwitch", "WmIn", Plug, "Belkin", "WeMo Insight Switch F7C029de"),
+    t(
+        "WeMoInsightSwitch",
+        "WmIn",
+        Plug,
+        "Belkin",
+        "WeMo Insight Switch F7C029de",
+    ),
     t("WeMoLink", "WmLk", Hub, "Belkin", "WeMo Link F7C031vf"),
     t("WeMoSwitch", "WmSw", Plug, "Belkin", "WeMo Switch F7C027de"),
     t("D-LinkHomeHub", "DlHb", Hub, "D-Link", "DCH-G020"),
-    t("D-LinkDoorSensor", "DlDr", Sensor, "D-Link", "Door & Window sensor"),
+    t(
+        "D-LinkDoorSensor",
+        "DlDr",
+        Sensor,
+        "D-Link",
+        "Door & Window sensor",
+    ),
     t("D-LinkDayCam", "DlDc", Camera, "D-Link", "DCS-930L"),
     t("D-LinkCam", "DlCm", Camera, "D-Link", "DCH-935L"),
     t("D-LinkSwitch", "DlSw", Plug, "D-Link", "DSP-W215"),
@@ -66,8 +108,20 @@ pub const IOT_SENTINEL_TYPES: [DeviceType; 27] = [
     t("TP-LinkPlugHS100", "T100", Plug, "TP-Link", "HS100"),
     t("EdimaxPlug1101W", "E11W", Plug, "Edimax", "SP-1101W"),
     t("EdimaxPlug2101W", "E21W", Plug, "Edimax", "SP-2101W"),
-    t("SmarterCoffee", "SmCo", Appliance, "Smarter", "SmarterCoffee SMC10-EU"),
-    t("iKettle2", "iKet", Appliance, "Smarter", "iKettle 2.0 SMK20-EU"),
+    t(
+        "SmarterCoffee",
+        "SmCo",
+        Appliance,
+        "Smarter",
+        "SmarterCoffee SMC10-EU",
+    ),
+    t(
+        "iKettle2",
+        "iKet",
+        Appliance,
+        "Smarter",
+        "iKettle 2.0 SMK20-EU",
+    ),
 ];
 
 /// Types whose setup traffic in the IoT Sentinel captures cannot be told
@@ -130,7 +184,9 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), 27);
-        assert!(IOT_SENTINEL_TYPES.iter().all(|t| t.class != DeviceClass::Unknown));
+        assert!(IOT_SENTINEL_TYPES
+            .iter()
+            .all(|t| t.class != DeviceClass::Unknown));
         assert_eq!(device_type("D-LinkSiren").map(|t| t.class), Some(Sensor));
         assert_eq!(short_code("Unlisted"), "Unli");
     }

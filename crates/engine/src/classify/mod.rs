@@ -21,7 +21,9 @@ pub mod tokens;
 pub mod traffic;
 
 pub use capture::{extract_capture, CaptureFeatures};
-pub use eval::{cross_validate, leave_group_out, stratified_folds, Confusion, Dataset, Evaluation, Sample};
+pub use eval::{
+    cross_validate, leave_group_out, stratified_folds, Confusion, Dataset, Evaluation, Sample,
+};
 pub use features::{feature_count, feature_names, FeatureExtractor, FeatureVector};
 pub use forest::{Forest, ForestParams, TrainError};
 pub use labels::{device_type, label_for_folder, DeviceType, IOT_SENTINEL_TYPES};

@@ -183,7 +183,11 @@ impl Model {
                 .zip(ours.iter())
                 .position(|(a, b)| a != b)
                 .unwrap_or(h.feature_names.len().min(ours.len()));
-            let name = |v: &[String]| v.get(index).cloned().unwrap_or_else(|| "(none)".to_string());
+            let name = |v: &[String]| {
+                v.get(index)
+                    .cloned()
+                    .unwrap_or_else(|| "(none)".to_string())
+            };
             return Err(ModelError::FeatureMismatch {
                 model: h.feature_names.len(),
                 ours: ours.len(),
@@ -204,7 +208,10 @@ impl Model {
         }
         self.forest
             .validate(ours.len())
-            .map_err(|detail| ModelError::Invalid { field: "forest", detail })
+            .map_err(|detail| ModelError::Invalid {
+                field: "forest",
+                detail,
+            })
     }
 
     /// The file's bytes: header pretty-printed, one tree per line.

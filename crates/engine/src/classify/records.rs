@@ -81,7 +81,9 @@ impl RecordFeatures {
     pub fn observe(&mut self, rec: &ProtoRecord, side: Side) {
         match rec {
             ProtoRecord::Dns(r) => self.dns(r, side),
-            ProtoRecord::Dhcp(DhcpRecord::V4(r)) if side == Side::Client && is_client_message(&r.msg_type) => {
+            ProtoRecord::Dhcp(DhcpRecord::V4(r))
+                if side == Side::Client && is_client_message(&r.msg_type) =>
+            {
                 let n = &mut self.n;
                 n.dhcp += 1;
                 n.dhcp_param_list_len = n.dhcp_param_list_len.max(len_u32(r.param_list.len()));
@@ -138,7 +140,10 @@ impl RecordFeatures {
                 }
             }
             ProtoRecord::Coap(_) => self.n.coap += 1,
-            ProtoRecord::Ssh(_) | ProtoRecord::Telnet(_) | ProtoRecord::Modbus(_) | ProtoRecord::Dnp3(_) => {
+            ProtoRecord::Ssh(_)
+            | ProtoRecord::Telnet(_)
+            | ProtoRecord::Modbus(_)
+            | ProtoRecord::Dnp3(_) => {
                 self.n.other += 1;
             }
         }
@@ -205,7 +210,10 @@ impl RecordFeatures {
 
     fn http(&mut self, r: &HttpRecord, side: Side) {
         let bag = &mut self.http;
-        let path = r.uri.as_deref().map(|u| u.split(['?', '#']).next().unwrap_or(""));
+        let path = r
+            .uri
+            .as_deref()
+            .map(|u| u.split(['?', '#']).next().unwrap_or(""));
         match side {
             Side::Client => {
                 self.n.http_requests += 1;
@@ -329,11 +337,18 @@ impl RecordFeatures {
 
 /// DHCPv4 messages a client sends (server answers carry the server's options).
 fn is_client_message(msg_type: &str) -> bool {
-    matches!(msg_type, "DISCOVER" | "REQUEST" | "DECLINE" | "RELEASE" | "INFORM" | "BOOTP")
+    matches!(
+        msg_type,
+        "DISCOVER" | "REQUEST" | "DECLINE" | "RELEASE" | "INFORM" | "BOOTP"
+    )
 }
 
 fn join(codes: &[u64]) -> String {
-    codes.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+    codes
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn len_u32(n: usize) -> u32 {

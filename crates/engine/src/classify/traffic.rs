@@ -130,7 +130,10 @@ impl SizeStats {
         self.packets += 1;
         self.bytes += u64::from(len);
         self.sum_sq += f64::from(len) * f64::from(len);
-        let bin = SIZE_BINS.iter().position(|&b| len <= b).unwrap_or(SIZE_BINS.len());
+        let bin = SIZE_BINS
+            .iter()
+            .position(|&b| len <= b)
+            .unwrap_or(SIZE_BINS.len());
         if let Some(slot) = self.bins.get_mut(bin) {
             *slot += 1;
         }
@@ -138,8 +141,16 @@ impl SizeStats {
 
     fn emit(&self, dir: &str, out: &mut FeatureOut) {
         let n = self.packets as f64;
-        let mean = if self.packets > 0 { self.bytes as f64 / n } else { 0.0 };
-        let var = if self.packets > 0 { (self.sum_sq / n - mean * mean).max(0.0) } else { 0.0 };
+        let mean = if self.packets > 0 {
+            self.bytes as f64 / n
+        } else {
+            0.0
+        };
+        let var = if self.packets > 0 {
+            (self.sum_sq / n - mean * mean).max(0.0)
+        } else {
+            0.0
+        };
         out.put_with(|| format!("{dir}.packets"), n);
         out.put_with(|| format!("{dir}.bytes"), self.bytes as f64);
         out.put_with(|| format!("{dir}.size_mean"), mean);
@@ -147,11 +158,18 @@ impl SizeStats {
         out.put_with(|| format!("{dir}.size_min"), f64::from(self.min));
         out.put_with(|| format!("{dir}.size_max"), f64::from(self.max));
         for (i, &count) in self.bins.iter().enumerate() {
-            let share = if self.packets > 0 { f64::from(count) / n } else { 0.0 };
+            let share = if self.packets > 0 {
+                f64::from(count) / n
+            } else {
+                0.0
+            };
             out.put_with(
                 || match SIZE_BINS.get(i) {
                     Some(b) => format!("{dir}.size_share_le_{b}"),
-                    None => format!("{dir}.size_share_gt_{}", SIZE_BINS.last().copied().unwrap_or(0)),
+                    None => format!(
+                        "{dir}.size_share_gt_{}",
+                        SIZE_BINS.last().copied().unwrap_or(0)
+                    ),
                 },
                 share,
             );
@@ -364,9 +382,15 @@ impl TrafficStats {
         out.put("sent.ipv6", f64::from(self.ipv6));
         out.put("sent.arp_probes", f64::from(self.arp_probes));
         out.put("sent.arp_announcements", f64::from(self.arp_announcements));
-        for (name, &count) in ["mld", "router_solicit", "neighbor_solicit", "neighbor_advert", "other"]
-            .iter()
-            .zip(self.icmpv6_types.iter())
+        for (name, &count) in [
+            "mld",
+            "router_solicit",
+            "neighbor_solicit",
+            "neighbor_advert",
+            "other",
+        ]
+        .iter()
+        .zip(self.icmpv6_types.iter())
         {
             out.put_with(|| format!("sent.icmpv6.{name}"), f64::from(count));
         }
@@ -375,9 +399,19 @@ impl TrafficStats {
         out.put("tcp.rst_sent", f64::from(self.tcp_rst));
         out.put("tcp.fin_sent", f64::from(self.tcp_fin));
         out.put("tcp.syn_received", f64::from(self.syn_received));
-        out.put("tcp.first_syn_window", self.first_syn_window.map_or(-1.0, f64::from));
-        out.put("tcp.first_syn_ack_window", self.first_syn_ack_window.map_or(-1.0, f64::from));
-        let mean_window = if self.window_count > 0 { self.window_sum / f64::from(self.window_count) } else { -1.0 };
+        out.put(
+            "tcp.first_syn_window",
+            self.first_syn_window.map_or(-1.0, f64::from),
+        );
+        out.put(
+            "tcp.first_syn_ack_window",
+            self.first_syn_ack_window.map_or(-1.0, f64::from),
+        );
+        let mean_window = if self.window_count > 0 {
+            self.window_sum / f64::from(self.window_count)
+        } else {
+            -1.0
+        };
         out.put("tcp.window_mean", mean_window);
         emit_ttl("ip.ttl", &self.ttl, out);
         emit_ttl("ip.hop_limit", &self.hop_limit, out);
@@ -394,14 +428,32 @@ impl TrafficStats {
 
 /// Names of [`PacketKind`]s in discriminant order (1, 2, …).
 const KIND_NAMES: [&str; 18] = [
-    "eapol", "arp_request", "arp_reply", "dhcp", "dns", "mdns", "ssdp", "ntp", "http", "tls",
-    "other_tcp", "other_udp", "icmp", "icmpv6", "igmp", "llc", "other_l2", "other_ip",
+    "eapol",
+    "arp_request",
+    "arp_reply",
+    "dhcp",
+    "dns",
+    "mdns",
+    "ssdp",
+    "ntp",
+    "http",
+    "tls",
+    "other_tcp",
+    "other_udp",
+    "icmp",
+    "icmpv6",
+    "igmp",
+    "llc",
+    "other_l2",
+    "other_ip",
 ];
 
 /// Most common value, lowest and highest seen (−1 when none).
 fn emit_ttl(name: &str, table: &[u32; 256], out: &mut FeatureOut) {
     let seen = || table.iter().enumerate().filter(|(_, &c)| c > 0);
-    let mode = seen().max_by_key(|(v, &c)| (c, std::cmp::Reverse(*v))).map(|(v, _)| v);
+    let mode = seen()
+        .max_by_key(|(v, &c)| (c, std::cmp::Reverse(*v)))
+        .map(|(v, _)| v);
     let min = seen().next().map(|(v, _)| v);
     let max = seen().next_back().map(|(v, _)| v);
     let f = |v: Option<usize>| v.map_or(-1.0, |v| v as f64);
