@@ -99,6 +99,13 @@ pub fn run(args: TrainArgs, quiet: bool) -> Result<ExitCode> {
         classify::feature_count(),
         json.len()
     );
+    let usage = model.feature_usage();
+    let top: Vec<String> = usage
+        .iter()
+        .take(12)
+        .map(|(name, n)| format!("{name} ({n})"))
+        .collect();
+    outln!(out, "most used features (splits): {}", top.join(", "));
     crate::emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@
 //!
 //! A damaged tail ends the capture early: the features of what came before
 //! are returned together with the error, as the rest of gatewatch does.
+#![deny(clippy::indexing_slicing)]
 
 use std::io::Read;
 

@@ -8,6 +8,7 @@
 //! the folds after a seeded shuffle; [`leave_group_out`] holds out every
 //! sample of one group (the person who ran the setup) at a time.
 //! Deterministic: the same seed gives the same folds and forests.
+#![deny(clippy::indexing_slicing)]
 
 use super::forest::{train, ForestParams, TrainError};
 use super::model::{Model, TrainingInfo};

@@ -183,6 +183,17 @@ impl Forest {
         votes
     }
 
+    /// How many split nodes test each feature, over all trees (`features` long).
+    pub fn split_counts(&self, features: usize) -> Vec<u32> {
+        let mut counts = vec![0u32; features];
+        for f in self.trees.iter().flat_map(|t| t.feature.iter()) {
+            if let Some(slot) = usize::try_from(*f).ok().and_then(|f| counts.get_mut(f)) {
+                *slot += 1;
+            }
+        }
+        counts
+    }
+
     /// Checks every tree (model files).
     pub fn validate(&self, features: usize) -> Result<(), String> {
         if self.trees.is_empty() || self.trees.len() > MAX_TREES {

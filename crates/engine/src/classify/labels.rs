@@ -7,6 +7,7 @@
 //! are two units of one type each. Names are merged from this table, never by
 //! stripping digits (`TP-LinkPlugHS100` ends in digits too). Folders of other
 //! datasets keep their name as label.
+#![deny(clippy::indexing_slicing)]
 
 use crate::identity::model::DeviceClass;
 

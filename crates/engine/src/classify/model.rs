@@ -15,6 +15,7 @@
 //! [`Model::builtin`] is the model trained on the IoT Sentinel captures and
 //! shipped in `crates/engine/models/` (regenerate with
 //! `gatewatch train identify ../shared/data/iot-sentinel`).
+#![deny(clippy::indexing_slicing)]
 
 use std::sync::OnceLock;
 
@@ -229,6 +230,20 @@ impl Model {
         }
         s.push_str("\n]\n}\n}\n");
         Ok(s)
+    }
+
+    /// Features by the number of splits that test them, most used first
+    /// (unused features left out): what the model looks at.
+    pub fn feature_usage(&self) -> Vec<(&str, u32)> {
+        let names = &self.header.feature_names;
+        let mut usage: Vec<(&str, u32)> = names
+            .iter()
+            .map(String::as_str)
+            .zip(self.forest.split_counts(names.len()))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        usage.sort_by_key(|&(name, n)| (std::cmp::Reverse(n), name));
+        usage
     }
 
     pub fn labels(&self) -> &[String] {

@@ -15,6 +15,7 @@
 //!
 //! Limits: [`MAX_TOKENS_PER_BAG`] distinct tokens per bag (more are counted
 //! in `tokens_over_limit`), [`MAX_TOKEN_LEN`] bytes per token.
+#![deny(clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
 
