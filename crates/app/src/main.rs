@@ -36,6 +36,8 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Devices(args) => cli::devices::run(args, cli.quiet),
+        Command::Train(args) => cli::train::run(args, cli.quiet),
+        Command::Eval(args) => cli::eval::run(args, cli.quiet),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@
 //! place that wires the stages together. Time is always packet time: nothing
 //! in this crate reads the wall clock, so a capture replays to identical output.
 
+pub mod classify;
 pub mod counters;
 pub mod decode;
 pub mod eval;

@@ -6,9 +6,12 @@ pub mod bench_store;
 pub mod demo;
 pub mod devices;
 pub mod devices_view;
+pub mod eval;
+pub mod eval_identify;
 pub mod flows;
 pub mod simulate;
 pub mod stats;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -41,7 +44,9 @@ const EXAMPLES: &str = "Examples:
   gatewatch analyze capture.pcap --db fleet.db     also persist the run and its devices
   gatewatch devices import inventory.csv --db fleet.db
   gatewatch devices list --db fleet.db            observed devices with their declared names
-  gatewatch devices reconcile --db fleet.db       unknown, missing, mismatched devices";
+  gatewatch devices reconcile --db fleet.db       unknown, missing, mismatched devices
+  gatewatch train identify iot-sentinel/ --out model.json   train the device-type classifier
+  gatewatch eval identify iot-sentinel/ --folds 5         cross-validate it by capture file";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -59,4 +64,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// The device inventory in a database: list, show, import, export, reconcile.
     Devices(devices::DevicesArgs),
+    /// Train a model from labelled captures (`train identify DATA_DIR`).
+    Train(train::TrainArgs),
+    /// Measure gatewatch against ground truth (`eval identify DATA_DIR`).
+    Eval(eval::EvalArgs),
 }
