@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 mod capture;
+mod catalogue;
 mod cli;
 mod inventory;
 mod output;

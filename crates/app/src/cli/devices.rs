@@ -45,6 +45,8 @@ pub enum DevicesCommand {
     Reconcile(ReconcileArgs),
     /// The analysis runs stored in the database, the schema version and row counts.
     Runs(RunsArgs),
+    /// Firmware lifecycle: end-of-life and outdated firmware against a catalogue, patch compliance.
+    Lifecycle(crate::cli::lifecycle::LifecycleArgs),
 }
 
 /// The database every `devices` subcommand works on.
@@ -149,10 +151,11 @@ pub fn run(args: DevicesArgs, quiet: bool) -> Result<ExitCode> {
         DevicesCommand::Export(a) => export(a, quiet),
         DevicesCommand::Reconcile(a) => reconcile_cmd(a),
         DevicesCommand::Runs(a) => runs(a),
+        DevicesCommand::Lifecycle(a) => crate::cli::lifecycle::run(a),
     }
 }
 
-fn open(db: &DbArg, mode: OpenMode) -> Result<SqliteStore> {
+pub(crate) fn open(db: &DbArg, mode: OpenMode) -> Result<SqliteStore> {
     Ok(SqliteStore::open(&db.db, mode)?)
 }
 

@@ -9,6 +9,7 @@ pub mod devices_view;
 pub mod eval;
 pub mod eval_identify;
 pub mod flows;
+pub mod lifecycle;
 pub mod simulate;
 pub mod stats;
 pub mod train;

@@ -366,5 +366,7 @@ fn conn_of(rec: &ProtoRecord) -> Option<&ConnId> {
         ProtoRecord::Telnet(r) => &r.conn,
         ProtoRecord::Modbus(r) => &r.conn,
         ProtoRecord::Dnp3(r) => &r.conn,
+        // Not connection-based; ARP is counted from the device's own frames.
+        ProtoRecord::Arp(_) => return None,
     })
 }

@@ -146,6 +146,9 @@ impl RecordFeatures {
             | ProtoRecord::Dnp3(_) => {
                 self.n.other += 1;
             }
+            // ARP is counted from the device's own frames (traffic features);
+            // the arp.log lines add nothing the model was trained on.
+            ProtoRecord::Arp(_) => {}
         }
     }
 

@@ -26,6 +26,10 @@ use crate::evidence::{AttrValue, Evidence};
 use crate::identity::{DeclaredDevice, DeviceKey, DeviceRecord};
 use crate::time::Timestamp;
 
+/// The sample catalogue shipped with gatewatch (YAML, [`Catalogue`] format):
+/// the products of the simulated fleet, see the file's header.
+pub const BUILTIN_CATALOGUE_YAML: &str = include_str!("../../data/lifecycle-catalogue.yaml");
+
 /// The fleet's lifecycle figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComplianceReport {
