@@ -252,8 +252,10 @@ impl IdentityStage {
         let mut hosts = Vec::new();
         let mut services = Vec::new();
         for name in names {
-            if let Some(txt) = name.strip_prefix("TXT ") {
-                txt_hints(txt, &mut hints);
+            if name.starts_with("TXT ") {
+                for txt in txt_strings(name) {
+                    txt_hints(txt, &mut hints);
+                }
             } else if let Some((instance, service)) = split_service(name) {
                 services.push(service.to_string());
                 if !instance.is_empty() {
@@ -421,9 +423,33 @@ fn split_service(name: &str) -> Option<(&str, &str)> {
     Some((instance, service))
 }
 
-/// `22 md=LaserJet Pro M404dn` (a rendered TXT record) → model/firmware hints.
-fn txt_hints(txt: &str, out: &mut Vec<ClassEvidence>) {
-    let body = txt.split_once(' ').map_or(txt, |(_, rest)| rest);
+/// The strings of a rendered TXT answer: `TXT 5 hello TXT 3 a b` → `hello`, `a b`.
+fn txt_strings(rendered: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = rendered;
+    while let Some(after) = rest.strip_prefix("TXT ") {
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let Some(len) = after.get(..digits).and_then(|d| d.parse::<usize>().ok()) else {
+            break;
+        };
+        let body = after.get(digits + 1..).unwrap_or_default();
+        // The printed length counts the original bytes; fall back to the next
+        // ` TXT ` when the text was cut or re-encoded.
+        let (text, next) = match (body.get(..len), body.get(len..)) {
+            (Some(t), Some(n)) if n.is_empty() || n.starts_with(" TXT ") => (t, n),
+            _ => match body.find(" TXT ") {
+                Some(at) => (body.get(..at).unwrap_or_default(), body.get(at..).unwrap_or_default()),
+                None => (body, ""),
+            },
+        };
+        out.push(text);
+        rest = next.strip_prefix(' ').unwrap_or(next);
+    }
+    out
+}
+
+/// One TXT string (`md=LaserJet Pro M404dn`) → model/firmware hints.
+fn txt_hints(body: &str, out: &mut Vec<ClassEvidence>) {
     let (key, value) = match body.split_once('=') {
         Some(kv) => kv,
         None => return,
@@ -466,10 +492,14 @@ mod tests {
 
     #[test]
     fn txt_keys_give_model_and_firmware() {
+        let rendered = "TXT 22 md=LaserJet Pro M404dn TXT 12 fw=002_2310A TXT 3 x=1";
+        assert_eq!(txt_strings(rendered), vec!["md=LaserJet Pro M404dn", "fw=002_2310A", "x=1"]);
+        assert_eq!(txt_strings("TXT 99 short TXT 2 ab"), vec!["short", "ab"]);
+        assert_eq!(txt_strings("TXT x"), Vec::<&str>::new());
         let mut v = Vec::new();
-        txt_hints("22 md=LaserJet Pro M404dn", &mut v);
-        txt_hints("12 fw=002_2310A", &mut v);
-        txt_hints("5 x=1", &mut v);
+        for t in txt_strings(rendered) {
+            txt_hints(t, &mut v);
+        }
         txt_hints("nonsense", &mut v);
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].model.as_deref(), Some("LaserJet Pro M404dn"));

@@ -189,7 +189,13 @@ impl DeviceEntry {
 
     /// Records a host name; the least recently seen is dropped when full.
     pub fn note_hostname(&mut self, name: &str, ts: Timestamp) {
-        if let Some(s) = self.record.hostnames.iter_mut().find(|s| s.value == name) {
+        // Host names are case-insensitive (DHCP `Philips-hue`, mDNS `philips-hue`).
+        if let Some(s) = self
+            .record
+            .hostnames
+            .iter_mut()
+            .find(|s| s.value.eq_ignore_ascii_case(name))
+        {
             s.last = s.last.max(ts);
             return;
         }
