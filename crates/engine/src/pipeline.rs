@@ -207,7 +207,9 @@ impl Pipeline {
 
     /// The tracked devices sorted by key, consuming the pipeline.
     pub fn into_devices(self) -> Vec<DeviceRecord> {
-        self.identity.map(IdentityStage::into_devices).unwrap_or_default()
+        self.identity
+            .map(IdentityStage::into_devices)
+            .unwrap_or_default()
     }
 
     pub fn summary(&self) -> &CaptureSummary {

@@ -10,7 +10,9 @@ mod tls_support;
 use std::net::{IpAddr, Ipv4Addr};
 
 use etherparse::PacketBuilder;
-use gatewatch_engine::decode::{ArpOperation, ArpPacket, Decoded, IpPacket, MacAddr, Network, Transport};
+use gatewatch_engine::decode::{
+    ArpOperation, ArpPacket, Decoded, IpPacket, MacAddr, Network, Transport,
+};
 use gatewatch_engine::evidence::Evidence;
 use gatewatch_engine::identity::{DeviceClass, DeviceKey, IdentityConfig, IdentityStage};
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
@@ -56,7 +58,13 @@ fn packet(ts: i64, src_mac: MacAddr, src: &str, dst: &str, vlan: Option<u16>) ->
     }
 }
 
-fn arp(ts: i64, sender: MacAddr, sender_ip: &str, target_ip: &str, reply: bool) -> Decoded<'static> {
+fn arp(
+    ts: i64,
+    sender: MacAddr,
+    sender_ip: &str,
+    target_ip: &str,
+    reply: bool,
+) -> Decoded<'static> {
     let target_ip: Ipv4Addr = target_ip.parse().unwrap();
     Decoded {
         ts: t(ts),
@@ -68,7 +76,11 @@ fn arp(ts: i64, sender: MacAddr, sender_ip: &str, target_ip: &str, reply: bool) 
         vlan: None,
         inner_vlan: None,
         network: Network::Arp(ArpPacket {
-            operation: if reply { ArpOperation::Reply } else { ArpOperation::Request },
+            operation: if reply {
+                ArpOperation::Reply
+            } else {
+                ArpOperation::Request
+            },
             sender_mac: sender,
             sender_ip: sender_ip.parse().unwrap(),
             target_mac: MacAddr([0; 6]),
@@ -100,7 +112,10 @@ fn new_devices_after_the_learning_period_only() {
     s.observe_packet(&packet(0, mac(1), "10.0.0.1", "10.0.0.2", None));
     s.observe_packet(&packet(59, mac(2), "10.0.0.2", "10.0.0.1", None));
     s.observe_packet(&packet(120, mac(3), "10.0.0.3", "10.0.0.1", None));
-    assert!(drain(&mut s).is_empty(), "reported after settling, not at first sight");
+    assert!(
+        drain(&mut s).is_empty(),
+        "reported after settling, not at first sight"
+    );
     s.observe_packet(&packet(151, mac(1), "10.0.0.1", "10.0.0.3", None));
     let ev = drain(&mut s);
     assert_eq!(kinds(&ev), ["identity.new_device"]);
@@ -146,7 +161,10 @@ fn a_clean_address_change_is_not_a_duplicate() {
     s.observe_packet(&packet(1000, mac(1), "10.0.0.6", "10.0.0.1", None));
     s.observe_packet(&packet(1010, mac(1), "10.0.0.6", "10.0.0.1", None));
     assert_eq!(kinds(&drain(&mut s)), ["identity.change.ip"]);
-    assert_eq!(s.device(&DeviceKey::Mac(mac(1))).unwrap().current_ip(), Some(ip("10.0.0.6")));
+    assert_eq!(
+        s.device(&DeviceKey::Mac(mac(1))).unwrap().current_ip(),
+        Some(ip("10.0.0.6"))
+    );
 }
 
 #[test]
@@ -186,7 +204,13 @@ fn a_router_is_recognised_and_a_claim_on_its_address_is_spoofing() {
     let gw = mac(1);
     s.observe_packet(&packet(0, gw, "10.0.0.1", "10.0.0.5", None));
     for i in 0..40u8 {
-        s.observe_packet(&packet(1 + i64::from(i), gw, &format!("93.184.216.{i}"), "10.0.0.5", None));
+        s.observe_packet(&packet(
+            1 + i64::from(i),
+            gw,
+            &format!("93.184.216.{i}"),
+            "10.0.0.5",
+            None,
+        ));
     }
     let g = s.device(&DeviceKey::Mac(gw)).unwrap();
     assert_eq!(g.class, DeviceClass::Network, "{g:#?}");
@@ -194,7 +218,11 @@ fn a_router_is_recognised_and_a_claim_on_its_address_is_spoofing() {
     assert_eq!(s.counters().routers, 1);
     s.observe_packet(&arp(50, mac(7), "10.0.0.1", "10.0.0.1", true));
     let ev = drain(&mut s);
-    assert!(ev.iter().any(|e| e.kind == "identity.arp_spoof" && e.severity == 8), "{ev:#?}");
+    assert!(
+        ev.iter()
+            .any(|e| e.kind == "identity.arp_spoof" && e.severity == 8),
+        "{ev:#?}"
+    );
 }
 
 #[test]
@@ -206,7 +234,10 @@ fn a_new_vlan_is_unexpected() {
     s.observe_packet(&packet(2, mac(1), "10.0.0.5", "10.0.0.1", Some(20)));
     let ev = drain(&mut s);
     assert_eq!(kinds(&ev), ["identity.unexpected_vlan"]);
-    assert_eq!(s.device(&DeviceKey::Mac(mac(1))).unwrap().vlans, vec![10, 20]);
+    assert_eq!(
+        s.device(&DeviceKey::Mac(mac(1))).unwrap().vlans,
+        vec![10, 20]
+    );
 }
 
 #[test]
@@ -225,11 +256,19 @@ fn routed_fleet_subnets_are_keyed_by_ip() {
     assert_eq!(a.traffic.packets_in, 1);
     assert!(s.device(&DeviceKey::Ip(ip("10.9.1.2"))).is_some());
     // The router's MAC carries no routed address.
-    assert!(s.device(&DeviceKey::Mac(router)).is_none_or(|r| r.ips.is_empty()));
+    assert!(s
+        .device(&DeviceKey::Mac(router))
+        .is_none_or(|r| r.ips.is_empty()));
 }
 
 /// A DHCP client message: BOOTP header, magic cookie, options.
-fn dhcp_frame(src: MacAddr, msg_type: u8, client_id: MacAddr, hostname: &str, vendor: &str) -> Vec<u8> {
+fn dhcp_frame(
+    src: MacAddr,
+    msg_type: u8,
+    client_id: MacAddr,
+    hostname: &str,
+    vendor: &str,
+) -> Vec<u8> {
     let mut p = vec![1u8, 1, 6, 0];
     p.extend_from_slice(&0x1234_5678u32.to_be_bytes());
     p.extend_from_slice(&[0; 4]);
@@ -283,7 +322,10 @@ fn dhcp_fingerprint_hostname_change_and_classification() {
         (60, dhcp_frame(cam, 3, cam, "DCS-935L-2", "udhcp 1.22.1")),
     ]);
     assert_eq!(kinds(&ev), ["identity.change.hostname"], "{ev:#?}");
-    let d = pipe.devices().find(|d| d.key == DeviceKey::Mac(cam)).unwrap();
+    let d = pipe
+        .devices()
+        .find(|d| d.key == DeviceKey::Mac(cam))
+        .unwrap();
     assert_eq!(d.class, DeviceClass::Camera);
     assert_eq!(d.vendor.as_deref(), Some("D-Link"));
     assert_eq!(d.model.as_deref(), Some("DCS-935L"));
@@ -302,7 +344,10 @@ fn one_dhcp_client_id_from_two_macs_is_a_duplicate() {
         (0, dhcp_frame(a, 1, a, "plug", "")),
         (10, dhcp_frame(b, 1, a, "plug", "")),
     ]);
-    let dup: Vec<&Evidence> = ev.iter().filter(|e| e.kind == "identity.duplicate").collect();
+    let dup: Vec<&Evidence> = ev
+        .iter()
+        .filter(|e| e.kind == "identity.duplicate")
+        .collect();
     assert_eq!(dup.len(), 1, "{ev:#?}");
     assert_eq!(dup[0].device, DeviceKey::Mac(b));
     assert_eq!(dup[0].attrs["reason"], "dhcp_client_id".into());

@@ -7,10 +7,17 @@ use gatewatch_engine::evidence::Evidence;
 use gatewatch_engine::identity::{DeviceClass, DeviceKey, DeviceRecord, IdentityConfig};
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
 use gatewatch_engine::simulate::{simulate, AttackKind, SimConfig, SimDevice, SimSummary};
-use gatewatch_engine::source::{LinkType, RawPacket};
 use gatewatch_engine::sink::CountingSink;
+use gatewatch_engine::source::{LinkType, RawPacket};
 
 fn analyze(cfg: &SimConfig) -> (SimSummary, Vec<DeviceRecord>, Vec<Evidence>) {
+    analyze_with(cfg, |_| {})
+}
+
+fn analyze_with(
+    cfg: &SimConfig,
+    inspect: impl FnOnce(&Pipeline),
+) -> (SimSummary, Vec<DeviceRecord>, Vec<Evidence>) {
     let mut packets = Vec::new();
     let summary = simulate(cfg, &mut packets).expect("valid config");
     let mut pipe = Pipeline::new(PipelineConfig {
@@ -32,6 +39,7 @@ fn analyze(cfg: &SimConfig) -> (SimSummary, Vec<DeviceRecord>, Vec<Evidence>) {
     }
     pipe.finish_all(&mut conns, &mut protos);
     pipe.drain_evidence(&mut evidence);
+    inspect(&pipe);
     (summary, pipe.into_devices(), evidence)
 }
 
@@ -61,11 +69,26 @@ fn table(devices: &[DeviceRecord], sim: &[SimDevice]) -> String {
 
 #[test]
 fn every_enrolled_device_of_a_simulated_fleet_gets_its_class() {
-    let (summary, devices, evidence) = analyze(&SimConfig::new(30, 1.0, 7));
-    let enrolled: Vec<SimDevice> = summary.devices.iter().filter(|d| d.enrolled).cloned().collect();
+    let (summary, devices, evidence) = analyze_with(&SimConfig::new(30, 1.0, 7), |p| {
+        let id = p.identity().unwrap();
+        eprintln!(
+            "memory: {} devices, {} bytes per device (tables and lists included)",
+            id.len(),
+            id.approx_memory_bytes() / id.len().max(1)
+        );
+    });
+    let enrolled: Vec<SimDevice> = summary
+        .devices
+        .iter()
+        .filter(|d| d.enrolled)
+        .cloned()
+        .collect();
     assert_eq!(enrolled.len(), 30);
     eprintln!("{}", table(&devices, &enrolled));
-    eprintln!("infrastructure:\n{}", table(&devices, &summary.infrastructure));
+    eprintln!(
+        "infrastructure:\n{}",
+        table(&devices, &summary.infrastructure)
+    );
     let wrong: Vec<&SimDevice> = enrolled
         .iter()
         .filter(|d| find(&devices, d).map(|r| r.class) != Some(d.class.identity_class()))
@@ -77,23 +100,39 @@ fn every_enrolled_device_of_a_simulated_fleet_gets_its_class() {
         assert!(!r.evidence.is_empty());
         assert!(r.current_ip().is_some(), "{} has no IP", d.mac);
         assert_eq!(r.sites, vec!["local".to_string()]);
-        assert!(r.traffic.packets_out > 0 && r.traffic.conns_out > 0, "{}", d.mac);
+        assert!(
+            r.traffic.packets_out > 0 && r.traffic.conns_out > 0,
+            "{}",
+            d.mac
+        );
     }
     // The gateway forwards the internet: a router, classified as network gear.
-    let gw = summary.infrastructure.iter().find(|d| d.class.identity_class() == DeviceClass::Network).unwrap();
+    let gw = summary
+        .infrastructure
+        .iter()
+        .find(|d| d.class.identity_class() == DeviceClass::Network)
+        .unwrap();
     assert_eq!(find(&devices, gw).unwrap().class, DeviceClass::Network);
     // No remote address was bound to a MAC.
-    assert!(devices.iter().all(|r| r.ips.iter().all(|s| s.value.to_string().starts_with("10.0."))));
+    assert!(devices.iter().all(|r| r
+        .ips
+        .iter()
+        .all(|s| s.value.to_string().starts_with("10.0."))));
     // A benign capture: the whole fleet joins in the learning period, nothing medium or high.
     let loud: Vec<&Evidence> = evidence.iter().filter(|e| e.severity >= 4).collect();
     assert!(loud.is_empty(), "{loud:#?}");
-    assert!(evidence.iter().all(|e| e.kind != "identity.new_device"), "{evidence:#?}");
+    assert!(
+        evidence.iter().all(|e| e.kind != "identity.new_device"),
+        "{evidence:#?}"
+    );
 }
 
 #[test]
 fn rogue_and_cloned_devices_are_reported() {
-    let cfg = SimConfig::new(20, 2.0, 11)
-        .with_attacks(vec![AttackKind::IdentityNewDevice, AttackKind::IdentityDuplicate]);
+    let cfg = SimConfig::new(20, 2.0, 11).with_attacks(vec![
+        AttackKind::IdentityNewDevice,
+        AttackKind::IdentityDuplicate,
+    ]);
     let (summary, devices, evidence) = analyze(&cfg);
     for e in &evidence {
         eprintln!("{} {} {} {}", e.kind, e.device, e.severity, e.summary);

@@ -47,12 +47,15 @@ fn plausible(kind: &str) -> &'static [DeviceClass] {
     use DeviceClass::*;
     match kind {
         "Aria" | "Withings" => &[Sensor, Medical],
-        "D-LinkCam" | "D-LinkDayCam" | "EdimaxCam1" | "EdimaxCam2" | "EdnetCam1" | "EdnetCam2" => &[Camera],
-        "D-LinkDoorSensor" | "D-LinkHomeHub" | "HueSwitch" | "HueBridge" | "Lightify" | "MAXGateway"
-        | "WeMoLink" | "EdnetGateway" => &[Hub, Sensor],
+        "D-LinkCam" | "D-LinkDayCam" | "EdimaxCam1" | "EdimaxCam2" | "EdnetCam1" | "EdnetCam2" => {
+            &[Camera]
+        }
+        "D-LinkDoorSensor" | "D-LinkHomeHub" | "HueSwitch" | "HueBridge" | "Lightify"
+        | "MAXGateway" | "WeMoLink" | "EdnetGateway" => &[Hub, Sensor],
         "D-LinkSensor" | "D-LinkWaterSensor" | "D-LinkSiren" => &[Sensor, Appliance],
-        "D-LinkSwitch" | "TP-LinkPlugHS100" | "TP-LinkPlugHS110" | "EdimaxPlug1101W" | "EdimaxPlug2101W"
-        | "WeMoInsightSwitch" | "WeMoInsightSwitch2" | "WeMoSwitch" | "WeMoSwitch2" => &[Plug],
+        "D-LinkSwitch" | "TP-LinkPlugHS100" | "TP-LinkPlugHS110" | "EdimaxPlug1101W"
+        | "EdimaxPlug2101W" | "WeMoInsightSwitch" | "WeMoInsightSwitch2" | "WeMoSwitch"
+        | "WeMoSwitch2" => &[Plug],
         // A radio plug: its folder names the access point it was set up through.
         "HomeMaticPlug" => &[Plug, Hub],
         "SmarterCoffee" | "iKettle2" => &[Appliance],
@@ -74,7 +77,10 @@ fn analyze(path: &Path, mac: DeviceKey) -> Option<DeviceRecord> {
     pipe.finish_all(&mut conns, &mut protos);
     let found = pipe.devices().find(|d| d.key == mac).cloned();
     let counters = pipe.counters();
-    let devices = counters.iter().find(|(n, _)| *n == "identity.devices").map(|c| c.1);
+    let devices = counters
+        .iter()
+        .find(|(n, _)| *n == "identity.devices")
+        .map(|c| c.1);
     assert!(devices.is_some_and(|n| n <= gatewatch_engine::identity::MAX_DEVICES as u64));
     found
 }
@@ -132,9 +138,15 @@ fn labelled_devices_are_found_with_their_vendor_and_a_plausible_class() {
         }
     }
     let mut plausible_types = 0;
-    let mut report = String::from("type                 captures found  classes                               vendors\n");
+    let mut report = String::from(
+        "type                 captures found  classes                               vendors\n",
+    );
     for (kind, r) in &rows {
-        let majority = r.classes.iter().max_by_key(|(_, n)| **n).map(|(c, _)| c.clone());
+        let majority = r
+            .classes
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(c, _)| c.clone());
         let ok = majority
             .as_deref()
             .and_then(|c| c.parse::<DeviceClass>().ok())
@@ -150,14 +162,25 @@ fn labelled_devices_are_found_with_their_vendor_and_a_plausible_class() {
             if ok { "" } else { "(class not plausible)" }
         ));
     }
-    eprintln!("{report}plausible majority class: {plausible_types} of {} types", rows.len());
+    eprintln!(
+        "{report}plausible majority class: {plausible_types} of {} types",
+        rows.len()
+    );
     for (kind, r) in &rows {
         // Every capture holds the device's setup traffic, except the Zigbee /
         // radio devices whose folder names a hub MAC that may stay silent.
         if kind != "HomeMaticPlug" {
-            assert!(r.found * 10 >= r.captures * 9, "{kind}: found in {} of {}", r.found, r.captures);
+            assert!(
+                r.found * 10 >= r.captures * 9,
+                "{kind}: found in {} of {}",
+                r.found,
+                r.captures
+            );
         }
         assert_eq!(r.vendor_ok, r.found, "{kind}: vendors {:?}", r.vendors);
     }
-    assert!(plausible_types >= MIN_PLAUSIBLE_TYPES, "{plausible_types} plausible types");
+    assert!(
+        plausible_types >= MIN_PLAUSIBLE_TYPES,
+        "{plausible_types} plausible types"
+    );
 }

@@ -99,7 +99,8 @@ struct JsonLines {
 
 impl JsonLines {
     fn create(path: &Path) -> Result<Self> {
-        let file = File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
+        let file =
+            File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
         Ok(JsonLines {
             out: BufWriter::new(file),
             lines: 0,

@@ -18,6 +18,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::findings::{Finding, FindingKind};
 use super::stage::{IdentityStage, IpBinding, Via};
+use super::table::IpUse;
 use super::DeviceKey;
 use crate::decode::MacAddr;
 use crate::time::Timestamp;
@@ -27,7 +28,10 @@ use crate::time::Timestamp;
 pub fn trackable_v4(ip: IpAddr) -> Option<Ipv4Addr> {
     match ip {
         IpAddr::V4(a)
-            if !(a.is_link_local() || a.is_unspecified() || a.is_broadcast() || a.is_multicast()) =>
+            if !(a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_multicast()) =>
         {
             Some(a)
         }
@@ -38,17 +42,31 @@ pub fn trackable_v4(ip: IpAddr) -> Option<Ipv4Addr> {
 impl IdentityStage {
     /// `mac` used `ip` (a local address) at `ts`.
     pub(super) fn use_ip(&mut self, mac: MacAddr, ip: IpAddr, via: Via, ts: Timestamp) {
+        let slow = match self.devices.get_mut(&DeviceKey::Mac(mac)) {
+            Some(e) => e.use_ip_fast(ip, ts),
+            None => return,
+        };
+        if let Some(used) = slow {
+            self.use_ip_slow(mac, ip, via, ts, used);
+        }
+    }
+
+    /// The rest of [`use_ip`](Self::use_ip) when the fast path
+    /// ([`DeviceEntry::use_ip_fast`](super::table::DeviceEntry::use_ip_fast)) did not settle it.
+    pub(super) fn use_ip_slow(
+        &mut self,
+        mac: MacAddr,
+        ip: IpAddr,
+        via: Via,
+        ts: Timestamp,
+        used: IpUse,
+    ) {
         let key = DeviceKey::Mac(mac);
         let window = self.cfg.binding_active_window;
         let Some(e) = self.devices.get_mut(&key) else {
             return;
         };
-        let used = e.touch_ip(ip, ts);
         let v4 = trackable_v4(ip);
-        let switched = v4.is_some_and(|a| e.current_v4 != Some(a));
-        if used.known && used.owned && !switched {
-            return;
-        }
         if !used.known && e.is_router() {
             return;
         }
@@ -84,7 +102,9 @@ impl IdentityStage {
         }
         if used.known {
             let both_active = ts.since(prev_last).0 <= window.0
-                && used.previous_last.is_some_and(|t| ts.since(t).0 <= window.0);
+                && used
+                    .previous_last
+                    .is_some_and(|t| ts.since(t).0 <= window.0);
             if both_active && one_vlan {
                 let f = Finding::new(
                     FindingKind::Duplicate,
@@ -136,14 +156,20 @@ impl IdentityStage {
                         ts,
                         DeviceKey::Mac(mac),
                         0.7,
-                        format!("ARP claim: {ip} is at {mac}, but {} used it {ago:.0} s ago", b.mac),
+                        format!(
+                            "ARP claim: {ip} is at {mac}, but {} used it {ago:.0} s ago",
+                            b.mac
+                        ),
                     ),
                     Via::Packet | Via::ArpRequest => Finding::new(
                         FindingKind::Duplicate,
                         ts,
                         DeviceKey::Mac(mac),
                         0.7,
-                        format!("IP conflict: {ip} used by {mac} and by {} {ago:.0} s earlier", b.mac),
+                        format!(
+                            "IP conflict: {ip} used by {mac} and by {} {ago:.0} s earlier",
+                            b.mac
+                        ),
                     )
                     .attr("reason", "ip_conflict"),
                 };

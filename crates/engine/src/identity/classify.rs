@@ -32,7 +32,7 @@ pub fn add_evidence(record: &mut DeviceRecord, ev: ClassEvidence) -> bool {
         return false;
     }
     if record.evidence.len() < MAX_CLASS_EVIDENCE {
-        record.evidence.push(ev);
+        super::table::push_tight(&mut record.evidence, ev);
         return true;
     }
     let weakest = record
@@ -153,7 +153,13 @@ mod tests {
     use crate::identity::{DeviceKey, EvidenceSource};
     use crate::time::Timestamp;
 
-    fn ev(source: EvidenceSource, observed: &str, class: Option<DeviceClass>, vendor: Option<&str>, w: f64) -> ClassEvidence {
+    fn ev(
+        source: EvidenceSource,
+        observed: &str,
+        class: Option<DeviceClass>,
+        vendor: Option<&str>,
+        w: f64,
+    ) -> ClassEvidence {
         ClassEvidence {
             source,
             observed: observed.to_string(),
@@ -166,18 +172,48 @@ mod tests {
     }
 
     fn device() -> DeviceRecord {
-        DeviceRecord::new("00:17:88:24:76:ff".parse::<DeviceKey>().unwrap(), Timestamp::ZERO)
+        DeviceRecord::new(
+            "00:17:88:24:76:ff".parse::<DeviceKey>().unwrap(),
+            Timestamp::ZERO,
+        )
     }
 
     #[test]
     fn weighted_vote_with_confidence() {
         let mut d = device();
-        add_evidence(&mut d, ev(EvidenceSource::Oui, "oui=x", Some(DeviceClass::Hub), Some("Philips"), 0.3));
+        add_evidence(
+            &mut d,
+            ev(
+                EvidenceSource::Oui,
+                "oui=x",
+                Some(DeviceClass::Hub),
+                Some("Philips"),
+                0.3,
+            ),
+        );
         classify(&mut d);
         assert_eq!(d.class, DeviceClass::Hub);
         assert!((d.confidence - 0.2).abs() < 1e-9, "{}", d.confidence);
-        add_evidence(&mut d, ev(EvidenceSource::Dhcp, "hostname=cam", Some(DeviceClass::Camera), None, 0.9));
-        add_evidence(&mut d, ev(EvidenceSource::Ssdp, "ssdp_server=cam", Some(DeviceClass::Camera), Some("D-Link"), 0.9));
+        add_evidence(
+            &mut d,
+            ev(
+                EvidenceSource::Dhcp,
+                "hostname=cam",
+                Some(DeviceClass::Camera),
+                None,
+                0.9,
+            ),
+        );
+        add_evidence(
+            &mut d,
+            ev(
+                EvidenceSource::Ssdp,
+                "ssdp_server=cam",
+                Some(DeviceClass::Camera),
+                Some("D-Link"),
+                0.9,
+            ),
+        );
         classify(&mut d);
         assert_eq!(d.class, DeviceClass::Camera);
         assert!((d.confidence - 1.8 / 2.1).abs() < 1e-9, "{}", d.confidence);
@@ -190,9 +226,27 @@ mod tests {
     fn one_source_counts_once_per_class() {
         let mut d = device();
         for i in 0..5 {
-            add_evidence(&mut d, ev(EvidenceSource::Domain, &format!("domain=a{i}.fitbit.com"), Some(DeviceClass::Sensor), None, 0.6));
+            add_evidence(
+                &mut d,
+                ev(
+                    EvidenceSource::Domain,
+                    &format!("domain=a{i}.fitbit.com"),
+                    Some(DeviceClass::Sensor),
+                    None,
+                    0.6,
+                ),
+            );
         }
-        add_evidence(&mut d, ev(EvidenceSource::Dhcp, "hostname=x", Some(DeviceClass::Plug), None, 0.7));
+        add_evidence(
+            &mut d,
+            ev(
+                EvidenceSource::Dhcp,
+                "hostname=x",
+                Some(DeviceClass::Plug),
+                None,
+                0.7,
+            ),
+        );
         classify(&mut d);
         assert_eq!(d.class, DeviceClass::Plug);
     }
@@ -203,10 +257,25 @@ mod tests {
         classify(&mut d);
         assert_eq!((d.class, d.confidence), (DeviceClass::Unknown, 0.0));
         for i in 0..100 {
-            add_evidence(&mut d, ev(EvidenceSource::Domain, &format!("d{i}"), None, None, 0.01 * f64::from(i + 1)));
+            add_evidence(
+                &mut d,
+                ev(
+                    EvidenceSource::Domain,
+                    &format!("d{i}"),
+                    None,
+                    None,
+                    0.01 * f64::from(i + 1),
+                ),
+            );
         }
         assert_eq!(d.evidence.len(), MAX_CLASS_EVIDENCE);
-        assert!(d.evidence.iter().all(|e| e.weight > 0.7), "weakest replaced");
-        assert!(!add_evidence(&mut d, ev(EvidenceSource::Domain, "d99", None, None, 1.0)), "duplicate");
+        assert!(
+            d.evidence.iter().all(|e| e.weight > 0.7),
+            "weakest replaced"
+        );
+        assert!(
+            !add_evidence(&mut d, ev(EvidenceSource::Domain, "d99", None, None, 1.0)),
+            "duplicate"
+        );
     }
 }

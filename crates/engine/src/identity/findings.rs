@@ -89,7 +89,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(kind: FindingKind, ts: Timestamp, device: DeviceKey, score: f64, summary: String) -> Self {
+    pub fn new(
+        kind: FindingKind,
+        ts: Timestamp,
+        device: DeviceKey,
+        score: f64,
+        summary: String,
+    ) -> Self {
         Finding {
             kind,
             ts,
@@ -146,7 +152,12 @@ pub struct Suppression {
 impl Suppression {
     /// True (and the time noted) when `kind` may be raised at `ts`, i.e. it
     /// was not raised within `interval` before.
-    pub fn allow(&mut self, kind: FindingKind, ts: Timestamp, interval: crate::time::Duration) -> bool {
+    pub fn allow(
+        &mut self,
+        kind: FindingKind,
+        ts: Timestamp,
+        interval: crate::time::Duration,
+    ) -> bool {
         let Some(slot) = self.last.get_mut(kind.index()) else {
             return true;
         };
@@ -172,7 +183,10 @@ mod tests {
         let t = |s: i64| Timestamp::from_secs_nanos(1_700_000_000 + s, 0);
         assert!(s.allow(FindingKind::Duplicate, t(0), hour));
         assert!(!s.allow(FindingKind::Duplicate, t(10), hour));
-        assert!(s.allow(FindingKind::ArpSpoof, t(10), hour), "kinds are independent");
+        assert!(
+            s.allow(FindingKind::ArpSpoof, t(10), hour),
+            "kinds are independent"
+        );
         assert!(s.allow(FindingKind::Duplicate, t(3600), hour));
     }
 

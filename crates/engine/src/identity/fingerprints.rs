@@ -298,10 +298,15 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_the_line() {
-        let (_, errors) = parse_rules("hostname | prefix | x | camera | - | - | - | 2\nfoo | bar\n");
+        let (_, errors) =
+            parse_rules("hostname | prefix | x | camera | - | - | - | 2\nfoo | bar\n");
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].line, 1);
-        assert!(errors[1].to_string().starts_with("rules.txt:2:"), "{}", errors[1]);
+        assert!(
+            errors[1].to_string().starts_with("rules.txt:2:"),
+            "{}",
+            errors[1]
+        );
         let (_, errors) = parse_rules("hostname | prefix | x | toaster | - | - | - | 0.5");
         assert!(errors[0].what.contains("toaster"));
     }
@@ -314,14 +319,23 @@ mod tests {
         assert_eq!(h[0].vendor.as_deref(), Some("D-Link"));
         assert_eq!(h[0].model.as_deref(), Some("DCS-935L"));
         assert_eq!(h[0].observed, "hostname=DCS-935L");
-        assert_eq!(hints(Field::Hostname, "HS110(EU)")[0].model.as_deref(), Some("HS110"));
+        assert_eq!(
+            hints(Field::Hostname, "HS110(EU)")[0].model.as_deref(),
+            Some("HS110")
+        );
         assert!(hints(Field::Hostname, "my-laptop").is_empty());
     }
 
     #[test]
     fn domains_match_on_label_boundaries() {
-        assert_eq!(hints(Field::Domain, "www.fitbit.com")[0].class, Some(DeviceClass::Sensor));
-        assert_eq!(hints(Field::Domain, "fitbit.com.")[0].vendor.as_deref(), Some("Fitbit"));
+        assert_eq!(
+            hints(Field::Domain, "www.fitbit.com")[0].class,
+            Some(DeviceClass::Sensor)
+        );
+        assert_eq!(
+            hints(Field::Domain, "fitbit.com.")[0].vendor.as_deref(),
+            Some("Fitbit")
+        );
         assert!(hints(Field::Domain, "notfitbit.com").is_empty());
         assert!(hints(Field::Domain, "fitbit.com.evil.example").is_empty());
     }
@@ -332,7 +346,10 @@ mod tests {
             Field::UserAgent,
             "Mozilla/5.0 (X11; Linux armv7l) Chrome/114.0.0.0 Safari/537.36 CrKey/1.56.500000",
         );
-        let cast = h.iter().find(|e| e.vendor.as_deref() == Some("Google")).unwrap();
+        let cast = h
+            .iter()
+            .find(|e| e.vendor.as_deref() == Some("Google"))
+            .unwrap();
         assert_eq!(cast.class, Some(DeviceClass::VoiceAssistant));
         assert_eq!(cast.firmware.as_deref(), Some("1.56.500000"));
         let ssdp = hints(Field::SsdpServer, "Linux/3.14.0 UPnP/1.0 IpBridge/1.9.0");
@@ -347,8 +364,14 @@ mod tests {
     #[test]
     fn oui_organizations_map_to_canonical_vendors() {
         let r = RuleSet::builtin();
-        assert_eq!(r.canonical_vendor("Hangzhou Hikvision Digital Technology Co.,Ltd."), Some("Hikvision"));
-        assert_eq!(r.canonical_vendor("Belkin International Inc."), Some("Belkin"));
+        assert_eq!(
+            r.canonical_vendor("Hangzhou Hikvision Digital Technology Co.,Ltd."),
+            Some("Hikvision")
+        );
+        assert_eq!(
+            r.canonical_vendor("Belkin International Inc."),
+            Some("Belkin")
+        );
         assert_eq!(r.canonical_vendor("Acme Widgets"), None);
     }
 }

@@ -22,6 +22,7 @@ pub mod counters;
 pub mod findings;
 pub mod fingerprints;
 pub mod model;
+pub mod nets;
 pub mod oui;
 pub mod record;
 mod signals;

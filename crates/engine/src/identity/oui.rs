@@ -82,7 +82,11 @@ mod tests {
         assert_eq!(v[0].vendor.as_deref(), Some("Philips"));
         assert_eq!(v[0].observed, "oui=Philips Lighting BV");
         let mut v = Vec::new();
-        hints(RuleSet::builtin(), parse_mac("20:f8:5e:ca:91:52").unwrap(), &mut v);
+        hints(
+            RuleSet::builtin(),
+            parse_mac("20:f8:5e:ca:91:52").unwrap(),
+            &mut v,
+        );
         assert_eq!(v[0].vendor.as_deref(), Some("Delta Electronics"));
     }
 

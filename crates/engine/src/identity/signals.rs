@@ -50,21 +50,20 @@ enum IdKind {
 
 impl IdentityStage {
     /// The device a record's address names, if it is tracked.
+    /// The device a record's address names (the caller's lookup of the
+    /// key fails quietly if that device was evicted since).
     pub(super) fn device_of_ip(&self, ip: IpAddr) -> Option<DeviceKey> {
-        let key = match self.place(ip) {
-            Place::Routed => DeviceKey::Ip(ip),
-            Place::Local => DeviceKey::Mac(self.ip_index.get(&ip)?.mac),
-            Place::Unspecified | Place::Remote => return None,
-        };
-        self.devices.contains_key(&key).then_some(key)
+        match self.place(ip) {
+            Place::Routed => Some(DeviceKey::Ip(ip)),
+            Place::Local => Some(DeviceKey::Mac(self.ip_index.get(&ip)?.mac)),
+            Place::Unspecified | Place::Remote => None,
+        }
     }
 
     /// The device at one end of a connection (its first packet's MAC when local).
     fn device_of_end(&self, ip: IpAddr, mac: Option<MacAddr>) -> Option<DeviceKey> {
         match (self.place(ip), mac) {
-            (Place::Local, Some(m)) if !is_group(m) && self.devices.contains_key(&DeviceKey::Mac(m)) => {
-                Some(DeviceKey::Mac(m))
-            }
+            (Place::Local, Some(m)) if !is_group(m) => Some(DeviceKey::Mac(m)),
             _ => self.device_of_ip(ip),
         }
     }
@@ -84,25 +83,28 @@ impl IdentityStage {
             }
         }
         let answered = c.resp_pkts > 0
-            && !matches!(c.conn_state, ConnState::Rejected | ConnState::AttemptNoReply);
+            && !matches!(
+                c.conn_state,
+                ConnState::Rejected | ConnState::AttemptNoReply
+            );
         if !answered || c.proto == Proto::Icmp {
             return;
         }
-        for s in &c.service {
-            if let Some(k) = resp {
-                self.hint(k, Field::Service, EvidenceSource::Service, &format!("server:{s}"));
+        let mut digits = [0u8; 5];
+        let port = decimal(c.resp_p, &mut digits);
+        let proto = c.proto.as_str();
+        for (k, side) in [(resp, "server:"), (orig, "client:")] {
+            let Some(k) = k else { continue };
+            for s in &c.service {
+                self.hint_parts(k, Field::Service, EvidenceSource::Service, &[side, s]);
             }
-            if let Some(k) = orig {
-                self.hint(k, Field::Service, EvidenceSource::Service, &format!("client:{s}"));
-            }
-        }
-        if c.resp_p <= MAX_SERVICE_PORT {
-            let port = format!("{}/{}", c.proto.as_str(), c.resp_p);
-            if let Some(k) = resp {
-                self.hint(k, Field::Service, EvidenceSource::Service, &format!("server:{port}"));
-            }
-            if let Some(k) = orig {
-                self.hint(k, Field::Service, EvidenceSource::Service, &format!("client:{port}"));
+            if c.resp_p <= MAX_SERVICE_PORT {
+                self.hint_parts(
+                    k,
+                    Field::Service,
+                    EvidenceSource::Service,
+                    &[side, proto, "/", port],
+                );
             }
         }
     }
@@ -140,7 +142,12 @@ impl IdentityStage {
             }
             return;
         }
-        let Some(mac) = r.mac.as_deref().and_then(parse_mac).filter(|m| !is_group(*m)) else {
+        let Some(mac) = r
+            .mac
+            .as_deref()
+            .and_then(parse_mac)
+            .filter(|m| !is_group(*m))
+        else {
             return;
         };
         let key = match r.client_addr.map(IpAddr::V4) {
@@ -152,7 +159,11 @@ impl IdentityStage {
         e.record.last_seen = e.record.last_seen.max(ts);
         let fp = e.record.dhcp.get_or_insert_with(DhcpFingerprint::default);
         if !r.param_list.is_empty() {
-            fp.params = r.param_list.iter().filter_map(|p| u8::try_from(*p).ok()).collect();
+            fp.params = r
+                .param_list
+                .iter()
+                .filter_map(|p| u8::try_from(*p).ok())
+                .collect();
         }
         if let Some(v) = &r.vendor_class {
             fp.vendor_class = Some(bounded(v));
@@ -183,7 +194,12 @@ impl IdentityStage {
         }
         if !r.param_list.is_empty() {
             let list: Vec<String> = r.param_list.iter().map(u64::to_string).collect();
-            self.hint(key, Field::DhcpParams, EvidenceSource::Dhcp, &list.join(","));
+            self.hint(
+                key,
+                Field::DhcpParams,
+                EvidenceSource::Dhcp,
+                &list.join(","),
+            );
         }
         if let Some(h) = &r.host_name {
             self.hint(key, Field::Hostname, EvidenceSource::Dhcp, h);
@@ -191,13 +207,22 @@ impl IdentityStage {
         if let Some(cid) = &r.client_id {
             // The frame's source MAC, unless a relay forwarded the message.
             let direct = r.relay_addr.is_none() && r.hops == 0 && self.packet.ts == ts;
-            let sender = self.packet.src_mac.filter(|m| direct && !is_group(*m)).unwrap_or(mac);
+            let sender = self
+                .packet
+                .src_mac
+                .filter(|m| direct && !is_group(*m))
+                .unwrap_or(mac);
             self.check_identifier(IdKind::DhcpClientId, cid, sender, ts);
         }
     }
 
     fn dhcp_v6(&mut self, r: &Dhcpv6Record) {
-        let key = match r.mac.as_deref().and_then(parse_mac).filter(|m| !is_group(*m)) {
+        let key = match r
+            .mac
+            .as_deref()
+            .and_then(parse_mac)
+            .filter(|m| !is_group(*m))
+        {
             Some(mac) => {
                 let k = DeviceKey::Mac(mac);
                 if !self.devices.contains_key(&k) {
@@ -246,7 +271,9 @@ impl IdentityStage {
         } else {
             r.conn.resp_h
         };
-        let Some(k) = self.attributed(sender) else { return };
+        let Some(k) = self.attributed(sender) else {
+            return;
+        };
         let names = r.original_query.iter().chain(r.answers.iter());
         let mut hints = Vec::new();
         let mut hosts = Vec::new();
@@ -284,7 +311,9 @@ impl IdentityStage {
     }
 
     fn tls(&mut self, r: &SslRecord) {
-        let Some(k) = self.attributed(r.conn.orig_h) else { return };
+        let Some(k) = self.attributed(r.conn.orig_h) else {
+            return;
+        };
         if let Some(sni) = &r.server_name {
             self.hint(k, Field::Domain, EvidenceSource::Tls, sni);
         }
@@ -305,7 +334,9 @@ impl IdentityStage {
                 self.hint(k, Field::HttpServer, EvidenceSource::HttpServer, server);
             }
         }
-        let Some(k) = self.attributed(r.conn.orig_h) else { return };
+        let Some(k) = self.attributed(r.conn.orig_h) else {
+            return;
+        };
         if let Some(ua) = &r.user_agent {
             self.hint(k, Field::UserAgent, EvidenceSource::HttpUserAgent, ua);
         }
@@ -328,7 +359,7 @@ impl IdentityStage {
                 // The first topic level names the firmware's namespace.
                 let level = p.topic.split('/').next().unwrap_or_default();
                 if let Some(k) = self.attributed(p.conn.orig_h) {
-                    self.hint(k, Field::MqttTopic, EvidenceSource::Mqtt, &format!("{level}/"));
+                    self.hint_parts(k, Field::MqttTopic, EvidenceSource::Mqtt, &[level, "/"]);
                 }
             }
             _ => {}
@@ -343,7 +374,9 @@ impl IdentityStage {
         } else {
             c.orig_h
         };
-        let Some(k) = self.attributed(sender) else { return };
+        let Some(k) = self.attributed(sender) else {
+            return;
+        };
         let search = r.method.as_deref() == Some("M-SEARCH");
         if search {
             if let Some(ua) = &r.user_agent {
@@ -364,7 +397,9 @@ impl IdentityStage {
     }
 
     fn note_gateway(&mut self, ip: IpAddr) {
-        if self.gateway_ips.len() < super::config::MAX_GATEWAY_IPS && !self.gateway_ips.contains(&ip) {
+        if self.gateway_ips.len() < super::config::MAX_GATEWAY_IPS
+            && !self.gateway_ips.contains(&ip)
+        {
             self.gateway_ips.push(ip);
         }
     }
@@ -409,6 +444,23 @@ impl IdentityStage {
     }
 }
 
+/// `port` in decimal, written into `buf` (no allocation).
+fn decimal(port: u16, buf: &mut [u8; 5]) -> &str {
+    let mut n = port;
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        if let Some(b) = buf.get_mut(at) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or_default()
+}
+
 /// `instance._svc._tcp.local` → (`instance`, `_svc._tcp`).
 fn split_service(name: &str) -> Option<(&str, &str)> {
     let base = name.strip_suffix(".local")?;
@@ -438,7 +490,10 @@ fn txt_strings(rendered: &str) -> Vec<&str> {
         let (text, next) = match (body.get(..len), body.get(len..)) {
             (Some(t), Some(n)) if n.is_empty() || n.starts_with(" TXT ") => (t, n),
             _ => match body.find(" TXT ") {
-                Some(at) => (body.get(..at).unwrap_or_default(), body.get(at..).unwrap_or_default()),
+                Some(at) => (
+                    body.get(..at).unwrap_or_default(),
+                    body.get(at..).unwrap_or_default(),
+                ),
                 None => (body, ""),
             },
         };
@@ -479,8 +534,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ports_print_in_decimal() {
+        let mut b = [0u8; 5];
+        assert_eq!(decimal(0, &mut b), "0");
+        assert_eq!(decimal(554, &mut b), "554");
+        assert_eq!(decimal(65535, &mut b), "65535");
+    }
+
+    #[test]
     fn service_names_split_into_instance_and_type() {
-        assert_eq!(split_service("hp531298._ipp._tcp.local"), Some(("hp531298", "_ipp._tcp")));
+        assert_eq!(
+            split_service("hp531298._ipp._tcp.local"),
+            Some(("hp531298", "_ipp._tcp"))
+        );
         assert_eq!(split_service("_hap._tcp.local"), Some(("", "_hap._tcp")));
         assert_eq!(
             split_service("philips hue - 2476ff._hap._tcp.local"),
@@ -493,7 +559,10 @@ mod tests {
     #[test]
     fn txt_keys_give_model_and_firmware() {
         let rendered = "TXT 22 md=LaserJet Pro M404dn TXT 12 fw=002_2310A TXT 3 x=1";
-        assert_eq!(txt_strings(rendered), vec!["md=LaserJet Pro M404dn", "fw=002_2310A", "x=1"]);
+        assert_eq!(
+            txt_strings(rendered),
+            vec!["md=LaserJet Pro M404dn", "fw=002_2310A", "x=1"]
+        );
         assert_eq!(txt_strings("TXT 99 short TXT 2 ab"), vec!["short", "ab"]);
         assert_eq!(txt_strings("TXT x"), Vec::<&str>::new());
         let mut v = Vec::new();

@@ -21,11 +21,15 @@ use std::net::IpAddr;
 
 use super::bounded::{BoundedMap, Recency};
 use super::classify::{add_evidence, classify};
-use super::config::{IdentityConfig, MAX_GATEWAY_IPS, MAX_IDENTIFIERS, MAX_IP_BINDINGS, NEW_DEVICE_SETTLE, ROUTER_WINDOW};
+use super::config::{
+    IdentityConfig, MAX_GATEWAY_IPS, MAX_IDENTIFIERS, MAX_IP_BINDINGS, NEW_DEVICE_SETTLE,
+    ROUTER_WINDOW,
+};
 use super::counters::IdentityCounters;
 use super::findings::{Finding, FindingKind};
 use super::fingerprints::{Field, RuleSet};
 use super::model::is_group;
+use super::nets::NetMatcher;
 use super::record::{ClassEvidence, DeviceRecord, EvidenceSource};
 use super::table::{observation_hash, DeviceEntry, RouterProbe, RouterState};
 use super::DeviceKey;
@@ -92,6 +96,8 @@ pub(super) struct CurrentPacket {
 
 pub struct IdentityStage {
     pub(super) cfg: IdentityConfig,
+    local: NetMatcher,
+    routed: NetMatcher,
     pub(super) rules: &'static RuleSet,
     pub(super) devices: BoundedMap<DeviceKey, Box<DeviceEntry>>,
     pub(super) ip_index: BoundedMap<IpAddr, IpBinding>,
@@ -110,11 +116,21 @@ impl IdentityStage {
     pub fn new(config: IdentityConfig) -> Self {
         let cfg = config.normalized();
         IdentityStage {
+            local: NetMatcher::new(cfg.local_nets.nets()),
+            routed: NetMatcher::new(&cfg.routed_fleet_nets),
             rules: RuleSet::builtin(),
             devices: BoundedMap::new(cfg.max_devices),
             ip_index: BoundedMap::new(MAX_IP_BINDINGS.max(cfg.max_devices.saturating_mul(2))),
-            client_ids: BoundedMap::new(MAX_IDENTIFIERS.min(cfg.max_devices.saturating_mul(2)).max(1)),
-            client_certs: BoundedMap::new(MAX_IDENTIFIERS.min(cfg.max_devices.saturating_mul(2)).max(1)),
+            client_ids: BoundedMap::new(
+                MAX_IDENTIFIERS
+                    .min(cfg.max_devices.saturating_mul(2))
+                    .max(1),
+            ),
+            client_certs: BoundedMap::new(
+                MAX_IDENTIFIERS
+                    .min(cfg.max_devices.saturating_mul(2))
+                    .max(1),
+            ),
             gateway_ips: Vec::new(),
             capture_start: None,
             pending_new: VecDeque::new(),
@@ -175,7 +191,8 @@ impl IdentityStage {
             .map(|(k, _)| k.capacity())
             .sum();
         devices
-            + self.devices.capacity() * bucket(size_of::<DeviceKey>(), size_of::<Box<DeviceEntry>>())
+            + self.devices.capacity()
+                * bucket(size_of::<DeviceKey>(), size_of::<Box<DeviceEntry>>())
             + self.ip_index.capacity() * bucket(size_of::<IpAddr>(), size_of::<IpBinding>())
             + (self.client_ids.capacity() + self.client_certs.capacity())
                 * bucket(size_of::<String>(), size_of::<IdBinding>())
@@ -234,9 +251,9 @@ impl IdentityStage {
     pub(super) fn place(&self, ip: IpAddr) -> Place {
         if ip.is_unspecified() {
             Place::Unspecified
-        } else if self.cfg.routed_fleet_nets.iter().any(|n| n.contains(ip)) {
+        } else if !self.routed.is_empty() && self.routed.contains(ip) {
             Place::Routed
-        } else if self.cfg.local_nets.is_local(ip) == Some(true) {
+        } else if self.local.contains(ip) {
             Place::Local
         } else {
             Place::Remote
@@ -249,23 +266,25 @@ impl IdentityStage {
         let mut evicted = Vec::new();
         let rules = self.rules;
         let site = &self.cfg.site;
-        let (entry, created) = self
-            .devices
-            .get_or_insert_with(key, &mut evicted, || Box::new(new_device(rules, key, ts, site)));
+        let (entry, created) = self.devices.get_or_insert_with(key, &mut evicted, || {
+            Box::new(new_device(rules, key, ts, site))
+        });
         if created {
             self.counters.devices_created += 1;
             self.counters.classifications += 1;
             if entry.record.mac_randomized {
                 self.counters.randomized_macs += 1;
             }
-            self.counters.devices = (self.counters.devices + 1).saturating_sub(evicted.len() as u64);
+            self.counters.devices =
+                (self.counters.devices + 1).saturating_sub(evicted.len() as u64);
             forget(&mut self.ip_index, &mut self.counters, evicted);
             let learned = self
                 .capture_start
                 .is_some_and(|s| ts.since(s).0 >= self.cfg.learning_period.0);
             if learned {
                 if self.pending_new.len() < self.cfg.max_pending_evidence {
-                    self.pending_new.push_back((ts.plus(NEW_DEVICE_SETTLE), key));
+                    self.pending_new
+                        .push_back((ts.plus(NEW_DEVICE_SETTLE), key));
                 } else {
                     self.counters.evidence_dropped += 1;
                 }
@@ -276,10 +295,15 @@ impl IdentityStage {
 
     fn report_new_device(&mut self, key: DeviceKey) {
         let start = self.capture_start.unwrap_or(Timestamp::ZERO);
-        let Some(e) = self.devices.get(&key) else { return };
+        let Some(e) = self.devices.get(&key) else {
+            return;
+        };
         let r = &e.record;
         let at = r.first_seen.plus(NEW_DEVICE_SETTLE);
-        let vendor = r.vendor.clone().unwrap_or_else(|| "unknown vendor".to_string());
+        let vendor = r
+            .vendor
+            .clone()
+            .unwrap_or_else(|| "unknown vendor".to_string());
         let host = r.current_hostname().unwrap_or("-").to_string();
         let mut f = Finding::new(
             FindingKind::NewDevice,
@@ -307,7 +331,7 @@ impl IdentityStage {
     pub(super) fn raise(&mut self, f: Finding) {
         let interval = self.cfg.suppress_interval;
         if let Some(e) = self.devices.get_mut(&f.device) {
-            if !e.suppression.allow(f.kind, f.ts, interval) {
+            if !e.suppression().allow(f.kind, f.ts, interval) {
                 self.counters.findings_suppressed += 1;
                 return;
             }
@@ -322,19 +346,40 @@ impl IdentityStage {
 
     /// Matches `value` seen in `field` against the rules, once per device
     /// (memoized), and reclassifies the device when its evidence changed.
-    pub(super) fn hint(&mut self, key: DeviceKey, field: Field, source: EvidenceSource, value: &str) {
-        if value.is_empty() {
+    pub(super) fn hint(
+        &mut self,
+        key: DeviceKey,
+        field: Field,
+        source: EvidenceSource,
+        value: &str,
+    ) {
+        self.hint_parts(key, field, source, &[value]);
+    }
+
+    /// [`hint`](Self::hint) for a value given in parts (`server:` + `rtsp`):
+    /// the string is only built when the observation is new to the device.
+    pub(super) fn hint_parts(
+        &mut self,
+        key: DeviceKey,
+        field: Field,
+        source: EvidenceSource,
+        parts: &[&str],
+    ) {
+        if parts.iter().all(|p| p.is_empty()) {
             return;
         }
         let rules = self.rules;
-        let Some(e) = self.devices.get_mut(&key) else { return };
+        let Some(e) = self.devices.get_mut(&key) else {
+            return;
+        };
         let tag = u8::try_from(field as usize).unwrap_or(u8::MAX);
-        if !e.first_sight(observation_hash(tag, value)) {
+        if !e.first_sight(observation_hash(tag, parts)) {
             return;
         }
+        let value = parts.concat();
         let mut hints = std::mem::take(&mut self.scratch);
         hints.clear();
-        rules.hints(field, source, value, &mut hints);
+        rules.hints(field, source, &value, &mut hints);
         self.add_hints(key, &mut hints);
         self.scratch = hints;
     }
@@ -374,6 +419,12 @@ impl IdentityStage {
             r.traffic.packets_out += 1;
             r.traffic.bytes_out += u64::from(pkt.wire_len);
         }
+        // The binding fast path on the entry in hand: no second lookup.
+        let slow = if place == Place::Local {
+            e.use_ip_fast(src, ts)
+        } else {
+            None
+        };
         let moved_vlan = site_vlan.is_some_and(|v| e.note_vlan(v));
         self.counters.packets_attributed += 1;
         if moved_vlan {
@@ -387,7 +438,11 @@ impl IdentityStage {
                     }
                 }
             }
-            (Place::Local, DeviceKey::Mac(mac)) => self.use_ip(mac, src, Via::Packet, ts),
+            (Place::Local, DeviceKey::Mac(mac)) => {
+                if let Some(used) = slow {
+                    self.use_ip_slow(mac, src, Via::Packet, ts, used);
+                }
+            }
             (Place::Remote, DeviceKey::Mac(mac)) => self.foreign_source(mac, src, ts),
             _ => {}
         }
@@ -437,12 +492,18 @@ impl IdentityStage {
         if claim {
             self.check_gateway_claim(mac, sip, ts);
         }
-        let via = if claim { Via::ArpClaim } else { Via::ArpRequest };
+        let via = if claim {
+            Via::ArpClaim
+        } else {
+            Via::ArpRequest
+        };
         self.use_ip(mac, sip, via, ts);
     }
 
     fn vlan_moved(&mut self, key: DeviceKey, vlan: u16, ts: Timestamp) {
-        let Some(e) = self.devices.get(&key) else { return };
+        let Some(e) = self.devices.get(&key) else {
+            return;
+        };
         let before: Vec<String> = e
             .record
             .vlans
@@ -455,7 +516,10 @@ impl IdentityStage {
             ts,
             key,
             0.8,
-            format!("{key} seen on VLAN {vlan}; before only on VLAN {}", before.join(", ")),
+            format!(
+                "{key} seen on VLAN {vlan}; before only on VLAN {}",
+                before.join(", ")
+            ),
         )
         .attr("vlan", vlan);
         self.raise(f);

@@ -10,7 +10,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::bounded::Recency;
-use super::config::{MAX_HOSTNAMES_PER_DEVICE, MAX_IPS_PER_DEVICE, MAX_RECENT_HINTS, MAX_SITES_PER_DEVICE, MAX_VLANS_PER_DEVICE};
+use super::config::{
+    MAX_HOSTNAMES_PER_DEVICE, MAX_IPS_PER_DEVICE, MAX_RECENT_HINTS, MAX_SITES_PER_DEVICE,
+    MAX_VLANS_PER_DEVICE,
+};
 use super::findings::Suppression;
 use super::record::{DeviceRecord, Seen};
 use super::DeviceKey;
@@ -45,7 +48,8 @@ pub struct DeviceEntry {
     /// Hashes of observations already matched against the rules (a ring).
     recent_hints: Vec<u64>,
     recent_pos: usize,
-    pub suppression: Suppression,
+    /// Allocated on the first finding about the device.
+    suppression: Option<Box<Suppression>>,
 }
 
 impl Recency for DeviceEntry {
@@ -68,7 +72,7 @@ pub struct IpUse {
 impl DeviceEntry {
     pub fn new(key: DeviceKey, ts: Timestamp, site: &str) -> Self {
         let mut record = DeviceRecord::new(key, ts);
-        record.sites.push(site.to_string());
+        push_tight(&mut record.sites, site.to_string());
         DeviceEntry {
             record,
             owned: Vec::new(),
@@ -76,8 +80,13 @@ impl DeviceEntry {
             router: RouterState::Host,
             recent_hints: Vec::new(),
             recent_pos: 0,
-            suppression: Suppression::default(),
+            suppression: None,
         }
+    }
+
+    /// The device's finding suppression state (allocated on first use).
+    pub fn suppression(&mut self) -> &mut Suppression {
+        self.suppression.get_or_insert_with(Box::default)
     }
 
     pub fn is_router(&self) -> bool {
@@ -101,6 +110,24 @@ impl DeviceEntry {
             known: false,
             owned: false,
             previous_last: None,
+        }
+    }
+
+    /// Marks `ip` used at `ts`. `None` when nothing else is needed (the
+    /// device owns the address and used it last time too); otherwise what
+    /// the slow path needs to know.
+    pub fn use_ip_fast(&mut self, ip: IpAddr, ts: Timestamp) -> Option<IpUse> {
+        let used = self.touch_ip(ip, ts);
+        let switched = match ip {
+            IpAddr::V4(a) => {
+                super::bindings::trackable_v4(ip).is_some() && self.current_v4 != Some(a)
+            }
+            IpAddr::V6(_) => false,
+        };
+        if used.known && used.owned && !switched {
+            None
+        } else {
+            Some(used)
         }
     }
 
@@ -136,12 +163,15 @@ impl DeviceEntry {
                 }
             }
         }
-        self.record.ips.push(Seen {
-            value: ip,
-            first: ts,
-            last: ts,
-        });
-        self.owned.push(true);
+        push_tight(
+            &mut self.record.ips,
+            Seen {
+                value: ip,
+                first: ts,
+                last: ts,
+            },
+        );
+        push_tight(&mut self.owned, true);
         dropped
     }
 
@@ -166,7 +196,11 @@ impl DeviceEntry {
 
     /// When the device last used `ip`.
     pub fn ip_last(&self, ip: IpAddr) -> Option<Timestamp> {
-        self.record.ips.iter().find(|s| s.value == ip).map(|s| s.last)
+        self.record
+            .ips
+            .iter()
+            .find(|s| s.value == ip)
+            .map(|s| s.last)
     }
 
     /// Records a VLAN; true when it is new and the device was already seen
@@ -176,14 +210,16 @@ impl DeviceEntry {
             return false;
         }
         let moved = !self.record.vlans.is_empty();
-        self.record.vlans.push(vlan);
+        push_tight(&mut self.record.vlans, vlan);
         moved
     }
 
     /// Records a site name (bounded).
     pub fn note_site(&mut self, site: &str) {
-        if !self.record.sites.iter().any(|s| s == site) && self.record.sites.len() < MAX_SITES_PER_DEVICE {
-            self.record.sites.push(site.to_string());
+        if !self.record.sites.iter().any(|s| s == site)
+            && self.record.sites.len() < MAX_SITES_PER_DEVICE
+        {
+            push_tight(&mut self.record.sites, site.to_string());
         }
     }
 
@@ -205,17 +241,24 @@ impl DeviceEntry {
                 .hostnames
                 .iter()
                 .enumerate()
-                .min_by(|a, b| a.1.last.cmp(&b.1.last).then_with(|| a.1.value.cmp(&b.1.value)))
+                .min_by(|a, b| {
+                    a.1.last
+                        .cmp(&b.1.last)
+                        .then_with(|| a.1.value.cmp(&b.1.value))
+                })
                 .map(|(i, _)| i)
             {
                 self.record.hostnames.swap_remove(i);
             }
         }
-        self.record.hostnames.push(Seen {
-            value: super::text::bounded(name),
-            first: ts,
-            last: ts,
-        });
+        push_tight(
+            &mut self.record.hostnames,
+            Seen {
+                value: super::text::bounded(name),
+                first: ts,
+                last: ts,
+            },
+        );
     }
 
     /// True the first time (within the ring) an observation hash is offered.
@@ -224,7 +267,7 @@ impl DeviceEntry {
             return false;
         }
         if self.recent_hints.len() < MAX_RECENT_HINTS {
-            self.recent_hints.push(hash);
+            push_tight(&mut self.recent_hints, hash);
         } else {
             if let Some(slot) = self.recent_hints.get_mut(self.recent_pos) {
                 *slot = hash;
@@ -253,7 +296,9 @@ impl DeviceEntry {
                 + opt(&d.hostname)
         });
         let probe = match &self.router {
-            RouterState::Probing(p) => size_of::<RouterProbe>() + p.sources.capacity() * size_of::<IpAddr>(),
+            RouterState::Probing(p) => {
+                size_of::<RouterProbe>() + p.sources.capacity() * size_of::<IpAddr>()
+            }
             _ => 0,
         };
         r.ips.capacity() * size_of::<Seen<IpAddr>>()
@@ -270,15 +315,30 @@ impl DeviceEntry {
             + opt(&r.firmware)
             + self.owned.capacity()
             + self.recent_hints.capacity() * size_of::<u64>()
+            + self
+                .suppression
+                .as_ref()
+                .map_or(0, |_| size_of::<Suppression>())
             + probe
     }
 }
 
-/// FNV-1a over a field tag and a value: a stable hash for the per-device
-/// memo of observations (no per-process seed, so runs are reproducible).
-pub fn observation_hash(tag: u8, value: &str) -> u64 {
+/// Pushes growing the capacity by one: device lists are short and many,
+/// so the default doubling (to four at first) would waste most of the memory.
+pub fn push_tight<T>(v: &mut Vec<T>, item: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(1);
+    }
+    v.push(item);
+}
+
+/// FNV-1a over a field tag and the parts of a value (hashed as if
+/// concatenated): a stable hash for the per-device memo of observations (no
+/// per-process seed, so runs are reproducible).
+pub fn observation_hash(tag: u8, parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in std::iter::once(tag).chain(value.bytes()) {
+    let bytes = std::iter::once(tag).chain(parts.iter().flat_map(|p| p.bytes()));
+    for b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -297,7 +357,13 @@ mod tests {
     fn ip_history_is_bounded_and_reports_the_dropped_owned_address() {
         let mut e = entry();
         for i in 0..MAX_IPS_PER_DEVICE as u8 {
-            assert_eq!(e.bind_ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, i)), Timestamp(i64::from(i))), None);
+            assert_eq!(
+                e.bind_ip(
+                    IpAddr::V4(Ipv4Addr::new(10, 0, 0, i)),
+                    Timestamp(i64::from(i))
+                ),
+                None
+            );
         }
         let dropped = e.bind_ip("10.0.1.1".parse().unwrap(), Timestamp(100));
         assert_eq!(dropped, Some("10.0.0.0".parse().unwrap()));
@@ -306,7 +372,10 @@ mod tests {
         assert!(u.known && u.owned);
         assert_eq!(u.previous_last, Some(Timestamp(100)));
         e.disown_ip("10.0.1.1".parse().unwrap());
-        assert!(!e.touch_ip("10.0.1.1".parse().unwrap(), Timestamp(201)).owned);
+        assert!(
+            !e.touch_ip("10.0.1.1".parse().unwrap(), Timestamp(201))
+                .owned
+        );
     }
 
     #[test]
@@ -326,6 +395,10 @@ mod tests {
             e.first_sight(i);
         }
         assert!(e.first_sight(1), "forgotten after the ring wrapped");
-        assert_ne!(observation_hash(1, "a"), observation_hash(2, "a"));
+        assert_ne!(observation_hash(1, &["a"]), observation_hash(2, &["a"]));
+        assert_eq!(
+            observation_hash(1, &["ab", "c"]),
+            observation_hash(1, &["abc"])
+        );
     }
 }

@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(token_after(ua, "crkey/").as_deref(), Some("1.56.500000"));
         let ssdp = "Linux,    UPnP/1.0 DCS-935L/1.0";
         assert_eq!(token_from(ssdp, "dcs-").as_deref(), Some("DCS-935L"));
-        assert_eq!(token_after("IpBridge/1.9.0.", "ipbridge/").as_deref(), Some("1.9.0"));
+        assert_eq!(
+            token_after("IpBridge/1.9.0.", "ipbridge/").as_deref(),
+            Some("1.9.0")
+        );
         assert_eq!(token_after("abc", "zzz"), None);
         assert_eq!(token_after("abc/", "abc/"), None);
     }
