@@ -177,6 +177,7 @@ impl IdentityStage {
             }
         }
         let mut evicted = Vec::new();
+        self.seen.clear();
         self.ip_index
             .insert(ip, IpBinding { mac, since: ts }, &mut evicted);
         self.counters.ip_bindings_evicted += evicted.len() as u64;

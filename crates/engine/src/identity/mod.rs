@@ -25,6 +25,7 @@ pub mod model;
 pub mod nets;
 pub mod oui;
 pub mod record;
+pub mod seen;
 mod signals;
 pub mod stage;
 pub mod table;

@@ -124,7 +124,7 @@ impl IdentityStage {
         }
     }
 
-    fn attributed(&mut self, ip: IpAddr) -> Option<DeviceKey> {
+    pub(super) fn attributed(&mut self, ip: IpAddr) -> Option<DeviceKey> {
         let k = self.device_of_ip(ip);
         if k.is_none() && self.place(ip) == Place::Local {
             self.counters.records_unattributed += 1;
@@ -252,9 +252,7 @@ impl IdentityStage {
         if q.ends_with(".arpa") || !q.contains('.') {
             return;
         }
-        if let Some(k) = self.attributed(r.conn.orig_h) {
-            self.hint(k, Field::Domain, EvidenceSource::Domain, q);
-        }
+        self.hint_at(r.conn.orig_h, Field::Domain, EvidenceSource::Domain, &[q]);
     }
 
     /// mDNS: announced service types, host names and TXT model/firmware keys
@@ -311,39 +309,42 @@ impl IdentityStage {
     }
 
     fn tls(&mut self, r: &SslRecord) {
-        let Some(k) = self.attributed(r.conn.orig_h) else {
-            return;
-        };
         if let Some(sni) = &r.server_name {
-            self.hint(k, Field::Domain, EvidenceSource::Tls, sni);
+            self.hint_at(r.conn.orig_h, Field::Domain, EvidenceSource::Tls, &[sni]);
         }
-        if let (Some(fp), DeviceKey::Mac(mac)) = (r.client_cert_chain_fps.first(), k) {
-            self.check_identifier(IdKind::TlsClientCert, fp, mac, r.ts);
+        if let Some(fp) = r.client_cert_chain_fps.first() {
+            if let Some(DeviceKey::Mac(mac)) = self.attributed(r.conn.orig_h) {
+                self.check_identifier(IdKind::TlsClientCert, fp, mac, r.ts);
+            }
         }
     }
 
     fn http(&mut self, r: &HttpRecord) {
-        let resp = self.device_of_ip(r.conn.resp_h);
-        if r.dialect == Dialect::Rtsp {
-            if let Some(k) = resp {
-                self.hint(k, Field::Service, EvidenceSource::Service, "server:rtsp");
-            }
+        let (client, server) = (r.conn.orig_h, r.conn.resp_h);
+        let local_server = self.place(server) != Place::Remote;
+        if r.dialect == Dialect::Rtsp && local_server {
+            self.hint_at(
+                server,
+                Field::Service,
+                EvidenceSource::Service,
+                &["server:rtsp"],
+            );
         }
-        if let Some(server) = &r.server {
-            if let Some(k) = resp {
-                self.hint(k, Field::HttpServer, EvidenceSource::HttpServer, server);
-            }
+        if let (Some(s), true) = (&r.server, local_server) {
+            self.hint_at(server, Field::HttpServer, EvidenceSource::HttpServer, &[s]);
         }
-        let Some(k) = self.attributed(r.conn.orig_h) else {
-            return;
-        };
         if let Some(ua) = &r.user_agent {
-            self.hint(k, Field::UserAgent, EvidenceSource::HttpUserAgent, ua);
+            self.hint_at(
+                client,
+                Field::UserAgent,
+                EvidenceSource::HttpUserAgent,
+                &[ua],
+            );
         }
         if let Some(host) = &r.host {
             let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
             if name.parse::<IpAddr>().is_err() {
-                self.hint(k, Field::Domain, EvidenceSource::Domain, name);
+                self.hint_at(client, Field::Domain, EvidenceSource::Domain, &[name]);
             }
         }
     }
@@ -351,16 +352,24 @@ impl IdentityStage {
     fn mqtt(&mut self, r: &MqttRecord) {
         match r {
             MqttRecord::Connect(c) => {
-                if let (Some(id), Some(k)) = (&c.client_id, self.attributed(c.conn.orig_h)) {
-                    self.hint(k, Field::MqttClient, EvidenceSource::Mqtt, id);
+                if let Some(id) = &c.client_id {
+                    self.hint_at(
+                        c.conn.orig_h,
+                        Field::MqttClient,
+                        EvidenceSource::Mqtt,
+                        &[id],
+                    );
                 }
             }
             MqttRecord::Publish(p) if p.from_client => {
                 // The first topic level names the firmware's namespace.
                 let level = p.topic.split('/').next().unwrap_or_default();
-                if let Some(k) = self.attributed(p.conn.orig_h) {
-                    self.hint_parts(k, Field::MqttTopic, EvidenceSource::Mqtt, &[level, "/"]);
-                }
+                self.hint_at(
+                    p.conn.orig_h,
+                    Field::MqttTopic,
+                    EvidenceSource::Mqtt,
+                    &[level, "/"],
+                );
             }
             _ => {}
         }

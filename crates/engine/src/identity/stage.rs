@@ -31,6 +31,7 @@ use super::fingerprints::{Field, RuleSet};
 use super::model::is_group;
 use super::nets::NetMatcher;
 use super::record::{ClassEvidence, DeviceRecord, EvidenceSource};
+use super::seen::{mix, with_address, SeenCache};
 use super::table::{observation_hash, DeviceEntry, RouterProbe, RouterState};
 use super::DeviceKey;
 use crate::decode::{ArpOperation, ArpPacket, Decoded, MacAddr, Network};
@@ -107,6 +108,8 @@ pub struct IdentityStage {
     capture_start: Option<Timestamp>,
     pending_new: VecDeque<(Timestamp, DeviceKey)>,
     pub(super) packet: CurrentPacket,
+    /// Observations handled recently (cleared when a binding changes).
+    pub(super) seen: SeenCache,
     evidence: Vec<Evidence>,
     pub(super) counters: IdentityCounters,
     scratch: Vec<ClassEvidence>,
@@ -135,6 +138,7 @@ impl IdentityStage {
             capture_start: None,
             pending_new: VecDeque::new(),
             packet: CurrentPacket::default(),
+            seen: SeenCache::default(),
             evidence: Vec::new(),
             counters: IdentityCounters::default(),
             scratch: Vec::new(),
@@ -277,7 +281,12 @@ impl IdentityStage {
             }
             self.counters.devices =
                 (self.counters.devices + 1).saturating_sub(evicted.len() as u64);
-            forget(&mut self.ip_index, &mut self.counters, evicted);
+            forget(
+                &mut self.ip_index,
+                &mut self.seen,
+                &mut self.counters,
+                evicted,
+            );
             let learned = self
                 .capture_start
                 .is_some_and(|s| ts.since(s).0 >= self.cfg.learning_period.0);
@@ -369,11 +378,15 @@ impl IdentityStage {
             return;
         }
         let rules = self.rules;
+        let tag = u8::try_from(field as usize).unwrap_or(u8::MAX);
+        let h = observation_hash(tag, parts);
+        if !self.seen.insert(mix(h, key_bits(key))) {
+            return;
+        }
         let Some(e) = self.devices.get_mut(&key) else {
             return;
         };
-        let tag = u8::try_from(field as usize).unwrap_or(u8::MAX);
-        if !e.first_sight(observation_hash(tag, parts)) {
+        if !e.first_sight(h) {
             return;
         }
         let value = parts.concat();
@@ -382,6 +395,28 @@ impl IdentityStage {
         rules.hints(field, source, &value, &mut hints);
         self.add_hints(key, &mut hints);
         self.scratch = hints;
+    }
+
+    /// [`hint_parts`](Self::hint_parts) for the device using address `ip`:
+    /// a repeat of a recent observation from the same address costs one
+    /// cache probe, no binding or device lookup.
+    pub(super) fn hint_at(
+        &mut self,
+        ip: IpAddr,
+        field: Field,
+        source: EvidenceSource,
+        parts: &[&str],
+    ) {
+        let tag = u8::try_from(field as usize).unwrap_or(u8::MAX);
+        if !self
+            .seen
+            .insert(with_address(observation_hash(tag, parts), ip))
+        {
+            return;
+        }
+        if let Some(k) = self.attributed(ip) {
+            self.hint_parts(k, field, source, parts);
+        }
     }
 
     /// Adds ready-made hints to a device and reclassifies it if they changed anything.
@@ -597,6 +632,17 @@ impl IdentityStage {
     }
 }
 
+/// 64 bits naming a device key, for the observation cache.
+fn key_bits(key: DeviceKey) -> u64 {
+    match key {
+        DeviceKey::Mac(m) => {
+            let [a, b, c, d, e, f] = m.0;
+            u64::from_be_bytes([0, 1, a, b, c, d, e, f])
+        }
+        DeviceKey::Ip(ip) => with_address(2, ip),
+    }
+}
+
 /// A new device with the hints its key gives by itself (the MAC's OUI),
 /// classified.
 fn new_device(rules: &RuleSet, key: DeviceKey, ts: Timestamp, site: &str) -> DeviceEntry {
@@ -615,6 +661,7 @@ fn new_device(rules: &RuleSet, key: DeviceKey, ts: Timestamp, site: &str) -> Dev
 /// Drops the IP bindings of evicted devices.
 fn forget(
     ip_index: &mut BoundedMap<IpAddr, IpBinding>,
+    seen: &mut SeenCache,
     counters: &mut IdentityCounters,
     evicted: Vec<(DeviceKey, Box<DeviceEntry>)>,
 ) {
@@ -622,6 +669,7 @@ fn forget(
         return;
     }
     counters.evicted += evicted.len() as u64;
+    seen.clear();
     for (key, e) in evicted {
         let DeviceKey::Mac(mac) = key else { continue };
         for ip in e.owned_ips() {
