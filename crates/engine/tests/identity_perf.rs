@@ -63,6 +63,13 @@ fn identity_adds_at_most_fifteen_percent_to_analyze() {
     let cfg = SimConfig::new(200, 4.0, 3).with_attacks(vec![AttackKind::All]);
     let mut packets = Vec::new();
     simulate(&cfg, &mut packets).unwrap();
+    // GATEWATCH_IDENTITY_PERF=with|without runs one side only (for
+    // `perf stat`, which counts instructions regardless of machine load).
+    match std::env::var("GATEWATCH_IDENTITY_PERF").as_deref() {
+        Ok("with") => return eprintln!("with identity: {:.3} s", run_once(&packets, true)),
+        Ok("without") => return eprintln!("without: {:.3} s", run_once(&packets, false)),
+        _ => {}
+    }
     let (without, with) = best_of(7, &packets);
     let overhead = with / without - 1.0;
     eprintln!(

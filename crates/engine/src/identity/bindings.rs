@@ -70,7 +70,7 @@ impl IdentityStage {
         if !used.known && e.is_router() {
             return;
         }
-        let previous_v4 = e.current_v4;
+        let previous_v4 = e.current_v4();
         let previous_v4_last = previous_v4.and_then(|p| e.ip_last(IpAddr::V4(p)));
         let one_vlan = e.record.vlans.len() <= 1;
         if !used.owned {
@@ -92,7 +92,7 @@ impl IdentityStage {
         }
         let Some(a) = v4 else { return };
         if let Some(e) = self.devices.get_mut(&key) {
-            e.current_v4 = Some(a);
+            e.set_current_v4(a);
         }
         let (Some(prev), Some(prev_last)) = (previous_v4, previous_v4_last) else {
             return;

@@ -226,17 +226,52 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<RuleError>) {
 /// The rules grouped by field, parsed once.
 pub struct RuleSet {
     by_field: Vec<Vec<Rule>>,
+    /// `service` rules as (server side, name) and (server side, transport,
+    /// port), so a connection whose service no rule names costs no lookup.
+    service_names: Vec<(bool, String)>,
+    service_ports: Vec<(bool, String, u16)>,
 }
 
 impl RuleSet {
     pub fn from_text(text: &str) -> Self {
         let mut by_field: Vec<Vec<Rule>> = vec![Vec::new(); Field::ALL.len()];
+        let mut service_names = Vec::new();
+        let mut service_ports = Vec::new();
         for r in parse_rules(text).0 {
+            if let (Field::Service, Match::Exact(p)) = (r.field, &r.pattern) {
+                if let Some((side, rest)) = p.split_once(':') {
+                    let server = side == "server";
+                    match rest.split_once('/').map(|(t, n)| (t, n.parse::<u16>())) {
+                        Some((transport, Ok(port))) => {
+                            service_ports.push((server, transport.to_string(), port))
+                        }
+                        _ => service_names.push((server, rest.to_string())),
+                    }
+                }
+            }
             if let Some(v) = by_field.get_mut(r.field.index()) {
                 v.push(r);
             }
         }
-        RuleSet { by_field }
+        RuleSet {
+            by_field,
+            service_names,
+            service_ports,
+        }
+    }
+
+    /// Whether a `service` rule names `name` on this side (`server:NAME`).
+    pub fn knows_service(&self, server: bool, name: &str) -> bool {
+        self.service_names
+            .iter()
+            .any(|(s, n)| *s == server && n.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether a `service` rule names this port (`server:tcp/554`).
+    pub fn knows_port(&self, server: bool, transport: &str, port: u16) -> bool {
+        self.service_ports
+            .iter()
+            .any(|(s, t, p)| *s == server && *p == port && t == transport)
     }
 
     /// The embedded table.
@@ -359,6 +394,17 @@ mod tests {
             "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15",
         );
         assert_eq!(iphone[0].firmware.as_deref(), Some("17_1"));
+    }
+
+    #[test]
+    fn service_rules_are_indexed_by_name_and_port() {
+        let r = RuleSet::builtin();
+        assert!(r.knows_service(true, "rtsp"));
+        assert!(r.knows_service(false, "modbus"));
+        assert!(!r.knows_service(false, "rtsp"));
+        assert!(r.knows_port(true, "tcp", 9100));
+        assert!(!r.knows_port(true, "udp", 9100));
+        assert!(!r.knows_port(true, "tcp", 443));
     }
 
     #[test]

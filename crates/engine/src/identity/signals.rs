@@ -93,12 +93,15 @@ impl IdentityStage {
         let mut digits = [0u8; 5];
         let port = decimal(c.resp_p, &mut digits);
         let proto = c.proto.as_str();
-        for (k, side) in [(resp, "server:"), (orig, "client:")] {
+        let rules = self.rules;
+        for (k, server, side) in [(resp, true, "server:"), (orig, false, "client:")] {
             let Some(k) = k else { continue };
             for s in &c.service {
-                self.hint_parts(k, Field::Service, EvidenceSource::Service, &[side, s]);
+                if rules.knows_service(server, s) {
+                    self.hint_parts(k, Field::Service, EvidenceSource::Service, &[side, s]);
+                }
             }
-            if c.resp_p <= MAX_SERVICE_PORT {
+            if c.resp_p <= MAX_SERVICE_PORT && rules.knows_port(server, proto, c.resp_p) {
                 self.hint_parts(
                     k,
                     Field::Service,

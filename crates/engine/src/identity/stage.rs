@@ -455,6 +455,7 @@ impl IdentityStage {
             r.traffic.bytes_out += u64::from(pkt.wire_len);
         }
         // The binding fast path on the entry in hand: no second lookup.
+        let is_router = e.is_router();
         let slow = if place == Place::Local {
             e.use_ip_fast(src, ts)
         } else {
@@ -478,7 +479,7 @@ impl IdentityStage {
                     self.use_ip_slow(mac, src, Via::Packet, ts, used);
                 }
             }
-            (Place::Remote, DeviceKey::Mac(mac)) => self.foreign_source(mac, src, ts),
+            (Place::Remote, DeviceKey::Mac(mac)) if !is_router => self.foreign_source(mac, src, ts),
             _ => {}
         }
     }

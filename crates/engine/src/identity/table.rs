@@ -43,7 +43,11 @@ pub struct DeviceEntry {
     /// Parallel to `record.ips`: whether the IP index points at this device.
     owned: Vec<bool>,
     /// The IPv4 address the device used last (change/duplicate tracking).
-    pub current_v4: Option<Ipv4Addr>,
+    current_v4: Option<Ipv4Addr>,
+    /// 1 + the index in `record.ips` of the address the last packet came
+    /// from when it needed no further work; 0 for none. Cleared whenever the
+    /// history, ownership or current address changes.
+    fast_ip: u8,
     pub router: RouterState,
     /// Hashes of observations already matched against the rules (a ring).
     recent_hints: Vec<u64>,
@@ -77,6 +81,7 @@ impl DeviceEntry {
             record,
             owned: Vec::new(),
             current_v4: None,
+            fast_ip: 0,
             router: RouterState::Host,
             recent_hints: Vec::new(),
             recent_pos: 0,
@@ -117,6 +122,15 @@ impl DeviceEntry {
     /// device owns the address and used it last time too); otherwise what
     /// the slow path needs to know.
     pub fn use_ip_fast(&mut self, ip: IpAddr, ts: Timestamp) -> Option<IpUse> {
+        if let Some(slot) = usize::from(self.fast_ip)
+            .checked_sub(1)
+            .and_then(|i| self.record.ips.get_mut(i))
+        {
+            if slot.value == ip {
+                slot.last = slot.last.max(ts);
+                return None;
+            }
+        }
         let used = self.touch_ip(ip, ts);
         let switched = match ip {
             IpAddr::V4(a) => {
@@ -125,9 +139,23 @@ impl DeviceEntry {
             IpAddr::V6(_) => false,
         };
         if used.known && used.owned && !switched {
+            let i = self.record.ips.iter().position(|s| s.value == ip);
+            self.fast_ip = i.and_then(|i| u8::try_from(i + 1).ok()).unwrap_or(0);
             None
         } else {
             Some(used)
+        }
+    }
+
+    /// The IPv4 address the device used last.
+    pub fn current_v4(&self) -> Option<Ipv4Addr> {
+        self.current_v4
+    }
+
+    pub fn set_current_v4(&mut self, a: Ipv4Addr) {
+        if self.current_v4 != Some(a) {
+            self.current_v4 = Some(a);
+            self.fast_ip = 0;
         }
     }
 
@@ -135,6 +163,7 @@ impl DeviceEntry {
     /// is full the least recently used address is dropped and returned if
     /// this device owned it (the caller unbinds it).
     pub fn bind_ip(&mut self, ip: IpAddr, ts: Timestamp) -> Option<IpAddr> {
+        self.fast_ip = 0;
         if let Some(i) = self.record.ips.iter().position(|s| s.value == ip) {
             if let Some(o) = self.owned.get_mut(i) {
                 *o = true;
@@ -177,6 +206,7 @@ impl DeviceEntry {
 
     /// The binding index moved `ip` to another device.
     pub fn disown_ip(&mut self, ip: IpAddr) -> Option<Timestamp> {
+        self.fast_ip = 0;
         let i = self.record.ips.iter().position(|s| s.value == ip)?;
         if let Some(o) = self.owned.get_mut(i) {
             *o = false;
@@ -332,17 +362,18 @@ pub fn push_tight<T>(v: &mut Vec<T>, item: T) {
     v.push(item);
 }
 
-/// FNV-1a over a field tag and the parts of a value (hashed as if
-/// concatenated): a stable hash for the per-device memo of observations (no
-/// per-process seed, so runs are reproducible).
+/// A hash of a field tag and the parts of a value, for the per-device memo
+/// and the stage's observation cache: foldhash with a fixed seed, so runs
+/// are reproducible. The same value split differently hashes differently;
+/// callers pass a given observation the same way each time.
 pub fn observation_hash(tag: u8, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let bytes = std::iter::once(tag).chain(parts.iter().flat_map(|p| p.bytes()));
-    for b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x6761_7465_7761_7463).build_hasher();
+    h.write_u8(tag);
+    for p in parts {
+        h.write(p.as_bytes());
     }
-    h
+    h.finish()
 }
 
 #[cfg(test)]
@@ -396,9 +427,5 @@ mod tests {
         }
         assert!(e.first_sight(1), "forgotten after the ring wrapped");
         assert_ne!(observation_hash(1, &["a"]), observation_hash(2, &["a"]));
-        assert_eq!(
-            observation_hash(1, &["ab", "c"]),
-            observation_hash(1, &["abc"])
-        );
     }
 }
