@@ -90,6 +90,7 @@ impl IdentityStage {
                 self.foreign_source(mac, ip, ts);
             }
         }
+        self.memo.forget(mac);
         let Some(a) = v4 else { return };
         if let Some(e) = self.devices.get_mut(&key) {
             e.set_current_v4(a);
@@ -178,6 +179,7 @@ impl IdentityStage {
         }
         let mut evicted = Vec::new();
         self.seen.clear();
+        self.memo.clear();
         self.ip_index
             .insert(ip, IpBinding { mac, since: ts }, &mut evicted);
         self.counters.ip_bindings_evicted += evicted.len() as u64;

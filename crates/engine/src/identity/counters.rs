@@ -36,8 +36,11 @@ identity_counters! {
     ip_bindings_evicted => "identity.ip_bindings_evicted",
     /// Identifier-table entries (DHCP client ids, TLS client certificates) evicted.
     identifiers_evicted => "identity.identifiers_evicted",
-    /// Packets whose source was accounted to a device.
+    /// Packets handled in full (their sender's device looked up).
     packets_attributed => "identity.packets_attributed",
+    /// Packets that repeated their MAC's last source address and VLAN
+    /// within the memo window (one probe, no lookup).
+    packets_repeated => "identity.packets_repeated",
     /// ARP messages whose sender hardware address differs from the frame's source MAC.
     arp_sender_mismatch => "identity.arp_sender_mismatch",
     /// Protocol records that named no tracked device.

@@ -21,6 +21,7 @@ pub mod config;
 pub mod counters;
 pub mod findings;
 pub mod fingerprints;
+pub mod memo;
 pub mod model;
 pub mod nets;
 pub mod oui;

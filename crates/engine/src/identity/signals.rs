@@ -72,15 +72,23 @@ impl IdentityStage {
     pub fn observe_conn(&mut self, c: &ConnRecord) {
         let orig = self.device_of_end(c.orig_h, c.orig_l2_addr);
         let resp = self.device_of_end(c.resp_h, c.resp_l2_addr);
-        if let Some(k) = orig {
-            if let Some(e) = self.devices.get_mut(&k) {
-                e.record.traffic.conns_out += 1;
-            }
+        // Traffic totals come from connection records, not packets: exact
+        // counts at no per-packet cost, accounted when the connection ends.
+        if let Some(e) = orig.and_then(|k| self.devices.get_mut(&k)) {
+            let t = &mut e.record.traffic;
+            t.conns_out += 1;
+            t.packets_out += c.orig_pkts;
+            t.bytes_out += c.orig_l2_bytes;
+            t.packets_in += c.resp_pkts;
+            t.bytes_in += c.resp_l2_bytes;
         }
-        if let Some(k) = resp {
-            if let Some(e) = self.devices.get_mut(&k) {
-                e.record.traffic.conns_in += 1;
-            }
+        if let Some(e) = resp.and_then(|k| self.devices.get_mut(&k)) {
+            let t = &mut e.record.traffic;
+            t.conns_in += 1;
+            t.packets_out += c.resp_pkts;
+            t.bytes_out += c.resp_l2_bytes;
+            t.packets_in += c.orig_pkts;
+            t.bytes_in += c.orig_l2_bytes;
         }
         let answered = c.resp_pkts > 0
             && !matches!(

@@ -2,11 +2,14 @@
 //! records in → the device table ([`DeviceRecord`]s) and identity
 //! [`Evidence`] out.
 //!
-//! Per packet the stage does at most one hash lookup per side: the source's
-//! device (created on first sight, traffic out, IP binding by a scan of its
-//! few addresses) and the destination's (traffic in). The IP → MAC index is
-//! consulted only when a device starts using an address or has lost it to
-//! another MAC. Protocol and connection records are rarer and may do more
+//! Per packet the stage does at most one hash lookup, for the source's
+//! device (created on first sight, IP binding by a scan of its few
+//! addresses), and usually none: a packet repeating its MAC's last source
+//! address and VLAN within a second is one probe of the packet memo
+//! (`memo.rs`). Traffic totals come from connection records (exact counts,
+//! accounted when the connection ends), ARP messages per packet. The IP →
+//! MAC index is consulted only when a device starts using an address or has
+//! lost it to another MAC. Protocol and connection records are rarer and may do more
 //! (rule matching, memoized per device). Devices on local segments are keyed
 //! by MAC, hosts in routed fleet subnets by IP; remote addresses are never
 //! bound to a MAC, and a MAC sending from many foreign addresses is a router.
@@ -28,6 +31,7 @@ use super::config::{
 use super::counters::IdentityCounters;
 use super::findings::{Finding, FindingKind};
 use super::fingerprints::{Field, RuleSet};
+use super::memo::PacketMemo;
 use super::model::is_group;
 use super::nets::NetMatcher;
 use super::record::{ClassEvidence, DeviceRecord, EvidenceSource};
@@ -110,6 +114,8 @@ pub struct IdentityStage {
     pub(super) packet: CurrentPacket,
     /// Observations handled recently (cleared when a binding changes).
     pub(super) seen: SeenCache,
+    /// The per-packet shortcut (see `memo.rs`).
+    pub(super) memo: PacketMemo,
     evidence: Vec<Evidence>,
     pub(super) counters: IdentityCounters,
     scratch: Vec<ClassEvidence>,
@@ -139,6 +145,7 @@ impl IdentityStage {
             pending_new: VecDeque::new(),
             packet: CurrentPacket::default(),
             seen: SeenCache::default(),
+            memo: PacketMemo::default(),
             evidence: Vec::new(),
             counters: IdentityCounters::default(),
             scratch: Vec::new(),
@@ -222,7 +229,7 @@ impl IdentityStage {
         }
     }
 
-    /// Accounts one decoded packet: bindings, traffic, ARP claims.
+    /// Accounts one decoded packet: the sender's device, bindings, VLANs, ARP claims.
     pub fn observe_packet(&mut self, pkt: &Decoded<'_>) {
         self.tick(pkt.ts);
         self.packet = CurrentPacket {
@@ -231,8 +238,15 @@ impl IdentityStage {
         };
         match &pkt.network {
             Network::Ip(ip) => {
-                self.ip_source(pkt, ip.src);
-                self.ip_destination(pkt, ip.dst);
+                let routed = !self.routed.is_empty() && self.routed.contains(ip.src);
+                let repeat = pkt
+                    .src_mac
+                    .is_some_and(|m| self.memo.hit(m, ip.src, pkt.vlan, pkt.ts));
+                if routed || !repeat {
+                    self.ip_source(pkt, ip.src);
+                } else {
+                    self.counters.packets_repeated += 1;
+                }
             }
             Network::Arp(arp) => self.arp(pkt, arp),
             Network::None => {}
@@ -281,6 +295,9 @@ impl IdentityStage {
             }
             self.counters.devices =
                 (self.counters.devices + 1).saturating_sub(evicted.len() as u64);
+            if !evicted.is_empty() {
+                self.memo.clear();
+            }
             forget(
                 &mut self.ip_index,
                 &mut self.seen,
@@ -450,10 +467,6 @@ impl IdentityStage {
         let e = self.device_entry(key, ts);
         let r = &mut e.record;
         r.last_seen = r.last_seen.max(ts);
-        if place != Place::Remote {
-            r.traffic.packets_out += 1;
-            r.traffic.bytes_out += u64::from(pkt.wire_len);
-        }
         // The binding fast path on the entry in hand: no second lookup.
         let is_router = e.is_router();
         let slow = if place == Place::Local {
@@ -482,20 +495,9 @@ impl IdentityStage {
             (Place::Remote, DeviceKey::Mac(mac)) if !is_router => self.foreign_source(mac, src, ts),
             _ => {}
         }
-    }
-
-    fn ip_destination(&mut self, pkt: &Decoded<'_>, dst: IpAddr) {
-        let key = match self.place(dst) {
-            Place::Routed => DeviceKey::Ip(dst),
-            Place::Local => match pkt.dst_mac {
-                Some(m) if !is_group(m) => DeviceKey::Mac(m),
-                _ => return,
-            },
-            Place::Unspecified | Place::Remote => return,
-        };
-        if let Some(e) = self.devices.get_mut(&key) {
-            e.record.traffic.packets_in += 1;
-            e.record.traffic.bytes_in += u64::from(pkt.wire_len);
+        if let (DeviceKey::Mac(mac), false) = (key, place == Place::Routed) {
+            let router = self.devices.get(&key).is_some_and(|e| e.is_router());
+            self.memo.note(mac, src, site_vlan, ts, router);
         }
     }
 
