@@ -10,11 +10,12 @@ use std::io::{self, IsTerminal, Read};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use gatewatch_engine::evidence::Evidence;
 use gatewatch_engine::flow::ConnRecord;
 use gatewatch_engine::pipeline::Pipeline;
 use gatewatch_engine::proto::dispatch::ProtoRecord;
 use gatewatch_engine::source::{CaptureFormat, CaptureReader, SourceError};
-use gatewatch_engine::{Counters, Sink};
+use gatewatch_engine::{Counters, RawPacket, Sink};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Files smaller than this get no progress bar.
@@ -92,6 +93,25 @@ pub fn run_all(
     out: &mut impl Sink<ConnRecord>,
     proto_out: &mut impl Sink<ProtoRecord>,
 ) -> Result<RunOutcome> {
+    run_each(input, |raw| pipeline.process_all(raw, out, proto_out))
+}
+
+/// [`run_all`], and the identity evidence raised after each packet to
+/// `evidence_out`.
+pub fn run_with_evidence(
+    input: Input,
+    pipeline: &mut Pipeline,
+    out: &mut impl Sink<ConnRecord>,
+    proto_out: &mut impl Sink<ProtoRecord>,
+    evidence_out: &mut impl Sink<Evidence>,
+) -> Result<RunOutcome> {
+    run_each(input, |raw| {
+        pipeline.process_with_evidence(raw, out, proto_out, evidence_out)
+    })
+}
+
+/// Hands every packet of `input` to `each`.
+fn run_each(input: Input, mut each: impl FnMut(&RawPacket<'_>)) -> Result<RunOutcome> {
     let name = input.name;
     let mut reader =
         CaptureReader::new(input.reader).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
@@ -100,7 +120,7 @@ pub fn run_all(
         match reader.next_packet() {
             Ok(Some(raw)) => {
                 packets += 1;
-                pipeline.process_all(&raw, out, proto_out);
+                each(&raw);
             }
             Ok(None) => break None,
             Err(e) => {

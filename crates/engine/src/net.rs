@@ -46,6 +46,16 @@ impl FromStr for IpNet {
 }
 
 impl IpNet {
+    /// The network address as configured.
+    pub fn addr(&self) -> IpAddr {
+        self.addr
+    }
+
+    /// The prefix length.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
@@ -96,6 +106,11 @@ impl LocalNets {
 
     pub fn is_empty(&self) -> bool {
         self.nets.is_empty()
+    }
+
+    /// The configured networks.
+    pub fn nets(&self) -> &[IpNet] {
+        &self.nets
     }
 
     /// `None` when no local networks are configured.

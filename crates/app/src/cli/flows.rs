@@ -74,6 +74,7 @@ impl FlowOptions {
             flow,
             local_nets,
             analyzers: !self.no_analyzers,
+            identity: None,
         })
     }
 }

@@ -8,10 +8,25 @@ use std::str::FromStr;
 use crate::decode::MacAddr;
 
 /// How a device is named: by MAC on local segments, by IP behind a router.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DeviceKey {
     Mac(MacAddr),
     Ip(IpAddr),
+}
+
+/// Hashes as one integer (the identity stage looks a key up per packet;
+/// the derived impl hashed a discriminant, a length and a byte slice).
+impl std::hash::Hash for DeviceKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            DeviceKey::Mac(m) => {
+                let [a, b, c, d, e, f] = m.0;
+                state.write_u64(u64::from_be_bytes([0, 1, a, b, c, d, e, f]));
+            }
+            DeviceKey::Ip(IpAddr::V4(a)) => state.write_u64((2 << 48) | u64::from(u32::from(*a))),
+            DeviceKey::Ip(IpAddr::V6(a)) => state.write_u128(u128::from(*a)),
+        }
+    }
 }
 
 impl fmt::Display for DeviceKey {

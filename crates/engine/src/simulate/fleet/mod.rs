@@ -79,6 +79,28 @@ impl DeviceClass {
         }
     }
 
+    /// The inventory class ([`crate::identity::DeviceClass`]) this simulated
+    /// class should be identified as. Servers of the infrastructure (MQTT
+    /// broker, NVR) are general-purpose computers; rogue devices are unknown.
+    pub fn identity_class(self) -> crate::identity::DeviceClass {
+        use crate::identity::DeviceClass as C;
+        match self {
+            DeviceClass::IpCamera => C::Camera,
+            DeviceClass::SmartPlug => C::Plug,
+            DeviceClass::Thermostat => C::Thermostat,
+            DeviceClass::VoiceAssistant => C::VoiceAssistant,
+            DeviceClass::Hub => C::Hub,
+            DeviceClass::Plc => C::Plc,
+            DeviceClass::InfusionPump | DeviceClass::ClinicalGateway => C::Medical,
+            DeviceClass::Printer => C::Printer,
+            DeviceClass::Laptop | DeviceClass::MqttBroker | DeviceClass::Nvr => C::Computer,
+            DeviceClass::Phone => C::Phone,
+            DeviceClass::Unknown => C::Unknown,
+            DeviceClass::Gateway => C::Network,
+            DeviceClass::Hmi => C::Hmi,
+        }
+    }
+
     /// Relative share of the class in a fleet beyond the first ten devices.
     fn weight(self) -> u64 {
         match self {
