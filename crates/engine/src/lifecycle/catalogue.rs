@@ -5,7 +5,7 @@
 //! version: 1
 //! products:
 //!   - vendor: Hikvision          # matched case-insensitively, as a prefix of the device's vendor
-//!     model: DS-2CD2143G2-I      # case-insensitive prefix of the device's model; omitted = any model
+//!     model: DS-2CD2143G2        # found case-insensitively in the device's model; omitted = any model
 //!     end_of_life: 2027-12-31    # end of vendor support (YYYY-MM-DD), optional
 //!     latest: 5.7.15             # newest released firmware, optional
 //!     default_credentials: true  # ships with a well-known default password
@@ -13,8 +13,10 @@
 //!       - below: 5.7.10          # versions older than this (exclusive)
 //!         cves: [CVE-2021-36260]
 //! ```
-//! Limits: the caller bounds the file size; entries are matched in order,
-//! the most specific (vendor + model) first.
+//! Vendors match as case-insensitive prefixes (`Hikvision` matches
+//! `Hikvision Digital`), models as case-insensitive substrings (`HS110`
+//! matches `Kasa HS110`). Limits: the caller bounds the file size; entries
+//! are matched in order, the most specific (vendor + model) first.
 
 use serde::Deserialize;
 
@@ -123,7 +125,7 @@ impl Catalogue {
             starts_with_ci(vendor, &p.vendor)
                 && match (&p.model, model) {
                     (None, _) => true,
-                    (Some(pm), Some(m)) => starts_with_ci(m, pm),
+                    (Some(pm), Some(m)) => contains_ci(m, pm),
                     (Some(_), None) => false,
                 }
         };
@@ -157,6 +159,12 @@ impl Product {
     pub fn end_of_life_ts(&self) -> Option<Timestamp> {
         self.end_of_life.as_deref().and_then(parse_date)
     }
+}
+
+fn contains_ci(value: &str, needle: &str) -> bool {
+    value
+        .to_ascii_lowercase()
+        .contains(&needle.trim().to_ascii_lowercase())
 }
 
 fn starts_with_ci(value: &str, prefix: &str) -> bool {
