@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use gatewatch_engine::flow::ConnRecord;
+use gatewatch_engine::identity::{DeviceRecord, IdentityConfig};
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
 use gatewatch_engine::{Sink, Timestamp};
 
@@ -73,8 +74,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
 
     let pcap = args.out.join("fleet.pcap");
     let conn_path = args.out.join("conn.log");
+    let local_nets = gatewatch_engine::net::LocalNets::private_ranges();
     let mut pipeline = Pipeline::new(PipelineConfig {
-        local_nets: gatewatch_engine::net::LocalNets::private_ranges(),
+        identity: Some(IdentityConfig::with_local_nets(local_nets.clone())),
+        local_nets,
         ..PipelineConfig::default()
     });
     let mut conn_logs = LogDir::new(&args.out, LogFormat::Zeek);
@@ -113,17 +116,47 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     outln!(out, "  by conn_state: {}", fmt(&states));
     let logs: Vec<String> = logs.iter().map(|(p, n)| format!("{p}.log {n}")).collect();
     outln!(out, "  protocol logs: {}", logs.join(", "));
-    outln!(out, "devices:");
+    let observed: BTreeMap<String, DeviceRecord> = pipeline
+        .into_devices()
+        .into_iter()
+        .map(|d| (d.key.to_string(), d))
+        .collect();
+    let mut right = 0;
+    outln!(
+        out,
+        "devices (simulated class -> what gatewatch identified from traffic):"
+    );
     for d in &summary.devices {
+        let o = observed.get(&d.mac);
+        let class = o.map_or("not seen", |o| o.class.as_str());
+        right += usize::from(class == d.class.identity_class().as_str());
+        let vendor_model = o.map_or(String::new(), |o| {
+            let parts: Vec<&str> = [
+                o.vendor.as_deref(),
+                o.model.as_deref(),
+                o.firmware.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!("{} ({:.0}%)", parts.join(" "), o.confidence * 100.0)
+        });
         outln!(
             out,
-            "  {}  {:<15} {:<18} {}",
+            "  {}  {:<15} {:<16} -> {:<16} {}",
             d.mac,
             d.ip.to_string(),
-            d.class.as_str(),
-            d.hostname
+            d.class.identity_class().as_str(),
+            class,
+            vendor_model
         );
     }
+    outln!(
+        out,
+        "  {right} of {} devices classified as simulated; {} devices observed in all (devices.jsonl via `gatewatch analyze`)",
+        summary.devices.len(),
+        observed.len()
+    );
     outln!(
         out,
         "injected attacks (ground truth in {}):",
