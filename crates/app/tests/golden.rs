@@ -493,5 +493,11 @@ fn simulated_fleet_protocol_logs() {
         golden.sort();
         assert_eq!(golden, names);
     }
+    // The identity stage's view of the same capture: devices sorted by key,
+    // and its findings (none: the whole fleet joins in the learning period).
+    for name in ["devices.jsonl", "evidence.jsonl"] {
+        let text = std::fs::read_to_string(logs.join(name)).unwrap();
+        check_golden(&format!("sim10.{name}"), &text);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

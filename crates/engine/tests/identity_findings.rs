@@ -174,6 +174,17 @@ fn alternation_faster_than_the_packet_memo_is_still_seen() {
 }
 
 #[test]
+fn a_device_on_its_setup_network_and_the_lan_is_not_a_duplicate() {
+    // IoT Sentinel setups: the device serves 192.168.0.20 on its own access
+    // point while it joins the LAN as 10.10.10.58.
+    let mut s = stage();
+    s.observe_packet(&packet(0, mac(1), "192.168.0.20", "192.168.0.100", None));
+    s.observe_packet(&packet(10, mac(1), "10.10.10.58", "10.10.10.1", None));
+    s.observe_packet(&packet(20, mac(1), "192.168.0.20", "192.168.0.100", None));
+    assert_eq!(kinds(&drain(&mut s)), ["identity.change.ip"]);
+}
+
+#[test]
 fn a_clean_address_change_is_not_a_duplicate() {
     let mut s = stage();
     s.observe_packet(&packet(0, mac(1), "10.0.0.5", "10.0.0.1", None));

@@ -44,7 +44,13 @@ fn run_once(packets: &[SimPacket], identity: bool) -> f64 {
         pipe.process_with_evidence(&raw, &mut c, &mut p, &mut e);
     }
     pipe.finish_all(&mut c, &mut p);
-    cpu_seconds(wall) - started
+    let spent = cpu_seconds(wall) - started;
+    if identity && std::env::var_os("GATEWATCH_IDENTITY_PERF").is_some() {
+        let counters = pipe.counters();
+        let identity = counters.iter().filter(|(n, _)| n.starts_with("identity."));
+        eprintln!("{:?}", identity.collect::<Vec<_>>());
+    }
+    spent
 }
 
 /// Best of `runs` alternating runs without and with identity.

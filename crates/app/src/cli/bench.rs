@@ -1,5 +1,5 @@
 //! `gatewatch bench FILE`: packets/s and Mbit/s per pipeline stage (read,
-//! decode, flows, protocol analyzers with records built) on one
+//! decode, flows, protocol analyzers with records built, identity) on one
 //! thread, and `--flow-memory N`: resident memory of N concurrent flows.
 //!
 //! The capture is loaded into memory first, so the figures are CPU cost
@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use gatewatch_engine::decode::Decoder;
 use gatewatch_engine::flow::{FlowConfig, FlowTable};
+use gatewatch_engine::identity::IdentityConfig;
 use gatewatch_engine::pipeline::{Pipeline, PipelineConfig};
 use gatewatch_engine::sink::CountingSink;
 use gatewatch_engine::source::{CaptureReader, LinkType, RawPacket};
@@ -41,7 +42,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub json: bool,
     /// Measure only the named stages (repeatable): read, read+decode,
-    /// read+decode+flows, +analyzers. Handy under a profiler.
+    /// read+decode+flows, +analyzers, +identity. Handy under a profiler.
     #[arg(long = "stage", value_name = "NAME")]
     pub stages: Vec<String>,
 }
@@ -131,6 +132,27 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                     n += 1;
                     b += u64::from(p.orig_len);
                     pipe.process_all(&p, &mut sink, &mut records);
+                }
+                pipe.finish_all(&mut sink, &mut records);
+                Some((n, b))
+            }),
+        ),
+        (
+            "+identity",
+            Box::new(|data: &[u8]| {
+                let mut r = CaptureReader::new(data).ok()?;
+                let mut pipe = Pipeline::new(PipelineConfig {
+                    identity: Some(IdentityConfig::default()),
+                    ..PipelineConfig::default()
+                });
+                let mut sink = CountingSink::default();
+                let mut records = CountingSink::default();
+                let mut evidence = CountingSink::default();
+                let (mut n, mut b) = (0u64, 0u64);
+                while let Ok(Some(p)) = r.next_packet() {
+                    n += 1;
+                    b += u64::from(p.orig_len);
+                    pipe.process_with_evidence(&p, &mut sink, &mut records, &mut evidence);
                 }
                 pipe.finish_all(&mut sink, &mut records);
                 Some((n, b))

@@ -5,8 +5,9 @@
 //! - `identity.arp_spoof`: an ARP claim takes an address whose owner used it
 //!   within the active window (the gateway-address claim is in `stage.rs`);
 //! - `identity.duplicate`: an address used from two MACs within the window
-//!   (IP conflict), or one MAC alternating between two IPv4 addresses within
-//!   the window on one VLAN (a cloned MAC);
+//!   (IP conflict), or one MAC alternating between two IPv4 addresses of one
+//!   network ([`SAME_NETWORK_PREFIX`]) within the window on one VLAN (a
+//!   cloned MAC);
 //! - `identity.change.ip`: a MAC moved to a new IPv4 address.
 //!
 //! The fast path (a device using an address it owns, as last time) is a
@@ -22,6 +23,17 @@ use super::table::IpUse;
 use super::DeviceKey;
 use crate::decode::MacAddr;
 use crate::time::Timestamp;
+
+/// Prefix length within which two addresses of one MAC count as one
+/// network. A MAC alternating between unrelated networks is multi-homed (an
+/// IoT device serving its setup access point while joining the LAN), not
+/// cloned: a clone takes an address where its victim lives.
+pub const SAME_NETWORK_PREFIX: u32 = 16;
+
+fn same_network(a: Ipv4Addr, b: Ipv4Addr) -> bool {
+    let mask = u32::MAX << (32 - SAME_NETWORK_PREFIX);
+    u32::from(a) & mask == u32::from(b) & mask
+}
 
 /// An IPv4 address whose changes mean something: not link-local,
 /// unspecified, broadcast or multicast.
@@ -106,7 +118,7 @@ impl IdentityStage {
                 && used
                     .previous_last
                     .is_some_and(|t| ts.since(t).0 <= window.0);
-            if both_active && one_vlan {
+            if both_active && one_vlan && same_network(prev, a) {
                 let f = Finding::new(
                     FindingKind::Duplicate,
                     ts,

@@ -401,7 +401,7 @@ mod tests {
         let r = RuleSet::builtin();
         assert!(r.knows_service(true, "rtsp"));
         assert!(r.knows_service(false, "modbus"));
-        assert!(!r.knows_service(false, "rtsp"));
+        assert!(!r.knows_service(false, "ssl"));
         assert!(r.knows_port(true, "tcp", 9100));
         assert!(!r.knows_port(true, "udp", 9100));
         assert!(!r.knows_port(true, "tcp", 443));

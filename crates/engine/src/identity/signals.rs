@@ -18,7 +18,9 @@ use super::findings::{Finding, FindingKind};
 use super::fingerprints::Field;
 use super::model::{is_group, parse_mac};
 use super::record::{ClassEvidence, DhcpFingerprint, EvidenceSource};
-use super::stage::{IdBinding, IdentityStage, Place};
+use super::seen::{mix, with_address};
+use super::stage::{key_bits, IdBinding, IdentityStage, Place};
+use super::table::observation_hash_iter;
 use super::text::{bounded, token_at};
 use super::DeviceKey;
 use crate::decode::MacAddr;
@@ -40,6 +42,25 @@ const SSDP_PORT: u16 = 1900;
 const QTYPE_ANY: u16 = 255;
 /// Which DHCP message types a client sends.
 const DHCP_CLIENT_MESSAGES: [&str; 5] = ["DISCOVER", "REQUEST", "INFORM", "DECLINE", "RELEASE"];
+
+/// Observation-cache tags of whole records (above the rule fields' tags).
+const TAG_DHCP: u8 = 0xd0;
+const TAG_MDNS: u8 = 0xd1;
+
+/// A digest of what a DHCP client message says about its sender.
+fn dhcp_digest(r: &Dhcpv4Record, sender: MacAddr) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(u64::from(TAG_DHCP)).build_hasher();
+    h.write(&sender.0);
+    for s in [&r.mac, &r.host_name, &r.vendor_class, &r.client_id] {
+        h.write(s.as_deref().unwrap_or_default().as_bytes());
+        h.write_u8(0xff);
+    }
+    for p in &r.param_list {
+        h.write_u64(*p);
+    }
+    h.finish()
+}
 
 /// Which identifier table a duplicate check uses.
 #[derive(Clone, Copy)]
@@ -166,6 +187,23 @@ impl IdentityStage {
             _ => DeviceKey::Mac(mac),
         };
         let ts = r.ts;
+        // The frame's source MAC, unless a relay forwarded the message.
+        let direct = r.relay_addr.is_none() && r.hops == 0 && self.packet.ts == ts;
+        let sender = self
+            .packet
+            .src_mac
+            .filter(|m| direct && !is_group(*m))
+            .unwrap_or(mac);
+        // A client repeating itself (renewals) changes nothing: one probe.
+        if !self.seen.insert(mix(dhcp_digest(r, sender), key_bits(key))) {
+            if let Some(e) = self.devices.get_mut(&key) {
+                e.record.last_seen = e.record.last_seen.max(ts);
+                if let Some(h) = &r.host_name {
+                    e.note_hostname(h, ts);
+                }
+            }
+            return;
+        }
         let e = self.device_entry(key, ts);
         e.record.last_seen = e.record.last_seen.max(ts);
         let fp = e.record.dhcp.get_or_insert_with(DhcpFingerprint::default);
@@ -216,13 +254,6 @@ impl IdentityStage {
             self.hint(key, Field::Hostname, EvidenceSource::Dhcp, h);
         }
         if let Some(cid) = &r.client_id {
-            // The frame's source MAC, unless a relay forwarded the message.
-            let direct = r.relay_addr.is_none() && r.hops == 0 && self.packet.ts == ts;
-            let sender = self
-                .packet
-                .src_mac
-                .filter(|m| direct && !is_group(*m))
-                .unwrap_or(mac);
             self.check_identifier(IdKind::DhcpClientId, cid, sender, ts);
         }
     }
@@ -280,6 +311,12 @@ impl IdentityStage {
         } else {
             r.conn.resp_h
         };
+        // Periodic re-announcements repeat themselves: one probe.
+        let names = r.original_query.iter().chain(r.answers.iter());
+        let digest = observation_hash_iter(TAG_MDNS, names.map(String::as_str));
+        if !self.seen.insert(with_address(digest, sender)) {
+            return;
+        }
         let Some(k) = self.attributed(sender) else {
             return;
         };

@@ -212,6 +212,9 @@ impl IdentityStage {
 
     /// Moves the findings raised so far into `out`.
     pub fn drain_evidence(&mut self, out: &mut impl Sink<Evidence>) {
+        if self.evidence.is_empty() {
+            return;
+        }
         for e in self.evidence.drain(..) {
             out.push(e);
         }
@@ -496,8 +499,7 @@ impl IdentityStage {
             _ => {}
         }
         if let (DeviceKey::Mac(mac), false) = (key, place == Place::Routed) {
-            let router = self.devices.get(&key).is_some_and(|e| e.is_router());
-            self.memo.note(mac, src, site_vlan, ts, router);
+            self.memo.note(mac, src, site_vlan, ts, is_router);
         }
     }
 
@@ -636,7 +638,7 @@ impl IdentityStage {
 }
 
 /// 64 bits naming a device key, for the observation cache.
-fn key_bits(key: DeviceKey) -> u64 {
+pub(super) fn key_bits(key: DeviceKey) -> u64 {
     match key {
         DeviceKey::Mac(m) => {
             let [a, b, c, d, e, f] = m.0;

@@ -367,11 +367,17 @@ pub fn push_tight<T>(v: &mut Vec<T>, item: T) {
 /// are reproducible. The same value split differently hashes differently;
 /// callers pass a given observation the same way each time.
 pub fn observation_hash(tag: u8, parts: &[&str]) -> u64 {
+    observation_hash_iter(tag, parts.iter().copied())
+}
+
+/// [`observation_hash`] of parts given by an iterator.
+pub fn observation_hash_iter<'a>(tag: u8, parts: impl IntoIterator<Item = &'a str>) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = foldhash::fast::FixedState::with_seed(0x6761_7465_7761_7463).build_hasher();
     h.write_u8(tag);
     for p in parts {
         h.write(p.as_bytes());
+        h.write_u8(0xff);
     }
     h.finish()
 }
