@@ -12,13 +12,16 @@
 //! IP, conflicts), `signals` (conn and protocol records → hints),
 //! `fingerprints` + `rules.txt` (the rule table), `oui` (IEEE registry),
 //! `classify` (weighted vote), `findings` (→ [`Evidence`](crate::evidence::Evidence)),
-//! `table` and `bounded` (per-device state, bounded maps), `counters`, `text`.
+//! `table` and `bounded` (per-device state, bounded maps), `memo` and `seen`
+//! (the per-packet and per-record shortcuts), `nets` (address placement),
+//! `counters`, `text`.
 
 mod bindings;
 pub mod bounded;
 pub mod classify;
 pub mod config;
 pub mod counters;
+mod discovery;
 pub mod findings;
 pub mod fingerprints;
 pub mod memo;
@@ -28,6 +31,7 @@ pub mod oui;
 pub mod reconcile;
 pub mod record;
 pub mod seen;
+mod segment;
 mod signals;
 pub mod stage;
 pub mod table;
